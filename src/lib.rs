@@ -1,0 +1,12 @@
+//! gatelint: reads the configuration of a PHP web stack (nginx, PHP-FPM pool files and
+//! php.ini), finds the settings that make sites answer 502 Bad Gateway and its cousins, and
+//! proposes each fix as a unified diff.
+//!
+//! Data flows one way: discover → syntax (lossless trees) → model (the stack) → rules →
+//! diagnostics and fixes → output.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod model;
+pub mod source;
+pub mod syntax;

@@ -1,0 +1,1 @@
+//! The stack model: effective values of nginx, PHP-FPM and php.ini, and how they join.

@@ -1,0 +1,346 @@
+//! Source files, byte ranges and the line index that turns offsets into lines and columns.
+//!
+//! Every position in gatelint is a byte offset into a file's text. Texts are bytes, not
+//! `String`s: nginx and PHP read configuration files as bytes, and a Latin-1 comment or a
+//! stray non-UTF-8 byte is ordinary input that must survive a round trip.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// A half-open byte range `start..end` into one file's text.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct TextRange {
+    /// First byte of the range.
+    pub start: u32,
+    /// One past the last byte of the range.
+    pub end: u32,
+}
+
+impl TextRange {
+    /// A range from `start` to `end`; `end` below `start` is clamped to an empty range.
+    pub fn new(start: u32, end: u32) -> Self {
+        TextRange {
+            start,
+            end: end.max(start),
+        }
+    }
+
+    /// A range from `usize` offsets (files above 4 GiB are refused when read).
+    pub fn from_usize(start: usize, end: usize) -> Self {
+        TextRange::new(start as u32, end as u32)
+    }
+
+    /// An empty range at `offset`, where an insertion goes.
+    pub fn empty(offset: u32) -> Self {
+        TextRange {
+            start: offset,
+            end: offset,
+        }
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> u32 {
+        self.end - self.start
+    }
+
+    /// True when the range holds no byte.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// The range as a `usize` range, for slicing.
+    pub fn as_range(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    /// The smallest range covering both.
+    pub fn cover(self, other: TextRange) -> TextRange {
+        TextRange::new(self.start.min(other.start), self.end.max(other.end))
+    }
+
+    /// True when `other` lies inside this range.
+    pub fn contains_range(&self, other: TextRange) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+
+    /// True when the two ranges share at least one byte, or when an empty range sits
+    /// strictly inside the other (two insertions at one offset also overlap).
+    pub fn overlaps(&self, other: TextRange) -> bool {
+        if self.is_empty() || other.is_empty() {
+            return (self.start > other.start && self.start < other.end)
+                || (other.start > self.start && other.start < self.end)
+                || self.start == other.start;
+        }
+        self.start < other.end && other.start < self.end
+    }
+}
+
+impl fmt::Debug for TextRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// A 1-based line and column, with the 0-based byte offset it stands for.
+///
+/// Columns count Unicode scalar values; an invalid UTF-8 sequence counts as one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LineCol {
+    /// 1-based line number (lines end at LF).
+    pub line: u32,
+    /// 1-based column in Unicode scalar values.
+    pub column: u32,
+    /// 0-based byte offset.
+    pub offset: u32,
+}
+
+/// Start offsets of every line of a text, built once per file.
+#[derive(Clone, Debug, Default)]
+pub struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    /// Index the line starts of `text` (a line ends after each `\n`).
+    pub fn new(text: &[u8]) -> Self {
+        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+        starts.push(0);
+        for (i, b) in text.iter().enumerate() {
+            if *b == b'\n' {
+                starts.push(i as u32 + 1);
+            }
+        }
+        LineIndex { starts }
+    }
+
+    /// Number of lines (a text without a final newline still counts its last line).
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// 0-based line that holds `offset`.
+    pub fn line_of(&self, offset: u32) -> usize {
+        match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Byte offset where 0-based `line` starts.
+    pub fn line_start(&self, line: usize) -> u32 {
+        self.starts[line.min(self.starts.len() - 1)]
+    }
+
+    /// Turn a byte offset into a 1-based line and column (offsets past the end are clamped).
+    pub fn line_col(&self, text: &[u8], offset: u32) -> LineCol {
+        let offset = offset.min(text.len() as u32);
+        let line = self.line_of(offset);
+        let start = self.starts[line] as usize;
+        let column = count_scalars(&text[start..offset as usize]) + 1;
+        LineCol {
+            line: line as u32 + 1,
+            column: column as u32,
+            offset,
+        }
+    }
+}
+
+/// Count Unicode scalar values in `bytes`; each invalid UTF-8 sequence counts as one, as
+/// it shows as one replacement character in an editor.
+pub fn count_scalars(bytes: &[u8]) -> usize {
+    String::from_utf8_lossy(bytes).chars().count()
+}
+
+/// The kind of configuration a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileKind {
+    /// An nginx configuration file or fragment.
+    Nginx,
+    /// A PHP-FPM configuration file (php-fpm.conf or a pool file).
+    Fpm,
+    /// A php.ini file or a conf.d override.
+    PhpIni,
+}
+
+impl FileKind {
+    /// The name used on the command line and in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Nginx => "nginx",
+            FileKind::Fpm => "fpm",
+            FileKind::PhpIni => "php-ini",
+        }
+    }
+}
+
+impl fmt::Display for FileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One file's text with its path, as the user named it.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user named it (or as an include reached it).
+    pub path: PathBuf,
+    /// The raw bytes of the file.
+    pub text: Vec<u8>,
+    line_index: OnceLock<LineIndex>,
+}
+
+impl SourceFile {
+    /// Wrap a file's bytes.
+    pub fn new(path: impl Into<PathBuf>, text: Vec<u8>) -> Self {
+        SourceFile {
+            path: path.into(),
+            text,
+            line_index: OnceLock::new(),
+        }
+    }
+
+    /// Read a file from disk; files over 4 GiB are refused because offsets are 32-bit.
+    pub fn read(path: &Path) -> std::io::Result<Self> {
+        let text = std::fs::read(path)?;
+        if text.len() > u32::MAX as usize {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "file is larger than 4 GiB",
+            ));
+        }
+        Ok(SourceFile::new(path, text))
+    }
+
+    /// The line index, built on first use.
+    pub fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    /// 1-based line and column of a byte offset.
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        self.line_index().line_col(&self.text, offset)
+    }
+
+    /// The bytes of a range (clamped to the text).
+    pub fn slice(&self, range: TextRange) -> &[u8] {
+        let end = (range.end as usize).min(self.text.len());
+        let start = (range.start as usize).min(end);
+        &self.text[start..end]
+    }
+
+    /// The text of a range, with invalid UTF-8 replaced, for messages.
+    pub fn slice_lossy(&self, range: TextRange) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.slice(range))
+    }
+
+    /// The path as a display string.
+    pub fn display_path(&self) -> String {
+        self.path.display().to_string()
+    }
+}
+
+/// Index of a file in a [`Files`] store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// Every file one run has read, addressed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct Files {
+    files: Vec<SourceFile>,
+}
+
+impl Files {
+    /// An empty store.
+    pub fn new() -> Self {
+        Files::default()
+    }
+
+    /// Add a file and return its id.
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        self.files.push(file);
+        FileId(self.files.len() as u32 - 1)
+    }
+
+    /// The file with this id.
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// Replace a file's text (after a fix), dropping its stale line index.
+    pub fn set_text(&mut self, id: FileId, text: Vec<u8>) {
+        let f = &mut self.files[id.0 as usize];
+        *f = SourceFile::new(f.path.clone(), text);
+    }
+
+    /// The id of the file with this exact path, if it was read.
+    pub fn find(&self, path: &Path) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .map(|i| FileId(i as u32))
+    }
+
+    /// All files with their ids, in the order they were added.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(i as u32), f))
+    }
+
+    /// Number of files.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// True when no file was read.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_lines_from_one_and_scalars() {
+        let text = "ab\ncé d\n".as_bytes();
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 0).line, 1);
+        let lc = idx.line_col(text, 3);
+        assert_eq!((lc.line, lc.column), (2, 1));
+        // 'é' is two bytes but one column.
+        let lc = idx.line_col(text, 6);
+        assert_eq!((lc.line, lc.column, lc.offset), (2, 3, 6));
+        let end = idx.line_col(text, 100);
+        assert_eq!((end.line, end.column), (3, 1));
+    }
+
+    #[test]
+    fn crlf_counts_cr_as_a_column() {
+        let text = b"a\r\nb";
+        let idx = LineIndex::new(text);
+        assert_eq!(idx.line_col(text, 1).column, 2);
+        assert_eq!(idx.line_col(text, 3).line, 2);
+    }
+
+    #[test]
+    fn invalid_bytes_count_one_column_each() {
+        assert_eq!(count_scalars(b"a\xff\xfeb"), 4);
+        assert_eq!(count_scalars("żółw".as_bytes()), 4);
+        assert_eq!(count_scalars(b"\xe2\x82"), 1);
+    }
+
+    #[test]
+    fn overlap_rules() {
+        let a = TextRange::new(0, 5);
+        assert!(a.overlaps(TextRange::new(4, 6)));
+        assert!(!a.overlaps(TextRange::new(5, 6)));
+        assert!(a.overlaps(TextRange::empty(2)));
+        assert!(!a.overlaps(TextRange::empty(5)));
+        assert!(TextRange::empty(3).overlaps(TextRange::empty(3)));
+    }
+}
