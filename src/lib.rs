@@ -6,7 +6,9 @@
 //! diagnostics and fixes → output.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
+pub mod discover;
 pub mod model;
 pub mod source;
 pub mod syntax;
