@@ -1,0 +1,107 @@
+//! The rule engine: the [`Rule`] trait, the registry of every rule, and their metadata.
+//!
+//! A rule reads the stack model and returns diagnostics whose fixes are byte-range edits; it
+//! never reads files or touches text itself. Its documentation, `rules/<id>.md`, is compiled
+//! into the binary for `gatelint explain` and its examples are run by the test suite.
+
+pub mod doc;
+
+use crate::config::Config;
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::source::{FileKind, Files};
+
+/// A typed rule option with its default, overridable in `[rules.<id>]` of gatelint.toml.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OptionMeta {
+    /// The option's key.
+    pub name: &'static str,
+    /// The default, as written in gatelint.toml.
+    pub default: &'static str,
+    /// What the option means and where its default comes from.
+    pub doc: &'static str,
+}
+
+/// What every rule declares about itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// The stable kebab-case id.
+    pub id: &'static str,
+    /// The default severity.
+    pub severity: Severity,
+    /// The file kinds the rule reads.
+    pub kinds: &'static [FileKind],
+    /// One line saying what the rule finds.
+    pub summary: &'static str,
+    /// The applicability of the rule's fix, when it has one.
+    pub fix: Option<Applicability>,
+    /// The rule's options.
+    pub options: &'static [OptionMeta],
+}
+
+/// What a rule sees: every file of the run, the stack model and the settings.
+pub struct Checker<'a> {
+    /// The files of the run.
+    pub files: &'a Files,
+    /// The stack model.
+    pub stack: &'a crate::model::stack::Stack,
+    /// The settings.
+    pub config: &'a Config,
+}
+
+/// One rule.
+pub trait Rule: Sync {
+    /// The rule's metadata.
+    fn meta(&self) -> &'static RuleMeta;
+    /// Check the stack and push findings (with the rule's default severity) onto `out`.
+    fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>);
+}
+
+/// Every rule's documentation, by id: `rules/<id>.md` compiled into the binary.
+macro_rules! rule_docs {
+    ($($id:literal),* $(,)?) => {
+        /// The documentation of every rule, as `(id, markdown)`.
+        pub static RULE_DOCS: &[(&str, &str)] = &[
+            $(($id, include_str!(concat!("../../rules/", $id, ".md"))),)*
+        ];
+    };
+}
+
+rule_docs![];
+
+/// Every rule gatelint has, in a stable order.
+pub fn registry() -> Vec<&'static dyn Rule> {
+    Vec::new()
+}
+
+/// The rule with this id.
+pub fn find(id: &str) -> Option<&'static dyn Rule> {
+    registry().into_iter().find(|r| r.meta().id == id)
+}
+
+/// The documentation of the rule with this id.
+pub fn doc_of(id: &str) -> Option<&'static str> {
+    RULE_DOCS.iter().find(|(i, _)| *i == id).map(|(_, d)| *d)
+}
+
+/// Run every enabled rule, apply severity overrides, and sort the findings by file and place.
+pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for rule in registry() {
+        let meta = rule.meta();
+        if !cx.config.is_enabled(meta.id) {
+            continue;
+        }
+        let start = out.len();
+        rule.check(cx, &mut out);
+        if let Some(sev) = cx.config.severity.get(meta.id) {
+            for d in &mut out[start..] {
+                d.severity = *sev;
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.file, a.range.start, a.rule, &a.message).cmp(&(b.file, b.range.start, b.rule, &b.message))
+    });
+    out.dedup();
+    out
+}
