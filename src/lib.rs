@@ -10,5 +10,6 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod model;
+pub mod rules;
 pub mod source;
 pub mod syntax;

@@ -3,6 +3,7 @@
 mod parse;
 mod parse_ini;
 mod parse_nginx;
+pub mod rules;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
@@ -30,6 +31,17 @@ pub struct Cli {
 pub enum Command {
     /// Parse one file (with its includes) and print its syntax tree.
     Parse(ParseArgs),
+    /// List the rules.
+    Rules {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: rules::RulesFormat,
+    },
+    /// Print a rule's documentation.
+    Explain {
+        /// The rule id, e.g. `fpm-socket-path-mismatch`.
+        rule: String,
+    },
 }
 
 /// The kind of configuration file, as named on the command line.
@@ -94,5 +106,7 @@ where
     };
     match cli.command {
         Command::Parse(args) => parse::run(&args, out, err),
+        Command::Rules { format } => rules::list(format, out),
+        Command::Explain { rule } => rules::explain(&rule, out, err),
     }
 }

@@ -1,1 +1,3 @@
 //! The stack model: effective values of nginx, PHP-FPM and php.ini, and how they join.
+
+pub mod stack;

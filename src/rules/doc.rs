@@ -156,7 +156,8 @@ mod tests {
 
     #[test]
     fn parses_front_matter_and_examples() {
-        let doc = "+++\nid = \"x\"\nseverity = \"error\"\nkinds = [\"nginx\"]\nsummary = \"s\"\n+++\n\
+        let doc =
+            "+++\nid = \"x\"\nseverity = \"error\"\nkinds = [\"nginx\"]\nsummary = \"s\"\n+++\n\
 # x\n\n```nginx bad example=one path=etc/nginx/a.conf\nserver {}\n```\n\n\
 ```fpm bad example=one\n[www]\n```\n\n```nginx good\nevents {}\n```\n\n```sh\nls\n```\n";
         let d = parse_doc(doc).unwrap();
@@ -175,8 +176,10 @@ mod tests {
     #[test]
     fn refuses_docs_without_front_matter_or_with_unknown_fields() {
         assert!(parse_doc("# no front matter\n").is_err());
-        let e = parse_doc("+++\nid = \"x\"\nseverity = \"error\"\nkinds = []\nsummary = \"s\"\ncolour = 1\n+++\n")
-            .unwrap_err();
+        let e = parse_doc(
+            "+++\nid = \"x\"\nseverity = \"error\"\nkinds = []\nsummary = \"s\"\ncolour = 1\n+++\n",
+        )
+        .unwrap_err();
         assert!(e.contains("unknown field"), "{e}");
     }
 }

@@ -100,7 +100,12 @@ pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
         }
     }
     out.sort_by(|a, b| {
-        (a.file, a.range.start, a.rule, &a.message).cmp(&(b.file, b.range.start, b.rule, &b.message))
+        (a.file, a.range.start, a.rule, &a.message).cmp(&(
+            b.file,
+            b.range.start,
+            b.rule,
+            &b.message,
+        ))
     });
     out.dedup();
     out
