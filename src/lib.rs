@@ -12,4 +12,5 @@ pub mod discover;
 pub mod model;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 pub mod syntax;
