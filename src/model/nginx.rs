@@ -1,0 +1,414 @@
+//! The nginx model: every directive of a configuration with includes expanded, arranged in
+//! the blocks nginx evaluates them in, with nginx's inheritance and defaults.
+//!
+//! A configuration tree built from several files (the main file and everything it includes)
+//! becomes one arena of [`Block`]s and [`Directive`]s. An `include` stays in the block as a
+//! directive of its own, and the directives of the files it names follow it in the same
+//! block, so rules see the block as nginx sees it while each directive keeps its own file
+//! and byte range for reports and fixes.
+
+use crate::source::{FileId, TextRange};
+
+/// Index of a directive in a [`NginxModel`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DirectiveId(pub u32);
+
+/// Index of a block in a [`NginxModel`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BlockId(pub u32);
+
+/// The kind of a block, which decides what it inherits from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BlockKind {
+    /// The main context of a configuration (the top of a file that no block includes).
+    Main,
+    /// `events { }`.
+    Events,
+    /// `http { }`.
+    Http,
+    /// `server { }` inside `http`.
+    Server,
+    /// `location … { }`.
+    Location,
+    /// `if (…) { }` inside a server.
+    ServerIf,
+    /// `if (…) { }` inside a location.
+    LocationIf,
+    /// `limit_except … { }`.
+    LimitExcept,
+    /// `upstream name { }` inside `http`.
+    Upstream,
+    /// `stream { }`.
+    Stream,
+    /// `server { }` inside `stream`.
+    StreamServer,
+    /// `upstream name { }` inside `stream`.
+    StreamUpstream,
+    /// `mail { }`.
+    Mail,
+    /// `server { }` inside `mail`.
+    MailServer,
+    /// A block whose body is key/value lines, not directives: `map`, `geo`, `types`,
+    /// `split_clients`, `charset_map`, `match`.
+    Opaque,
+    /// A block nginx does not know or that holds raw text (`*_by_lua_block`).
+    Other,
+}
+
+impl BlockKind {
+    /// The kind of the block opened by directive `name` inside a block of kind `parent`.
+    pub fn of(name: &str, parent: BlockKind) -> BlockKind {
+        use BlockKind::*;
+        match (name, parent) {
+            ("events", _) => Events,
+            ("http", _) => Http,
+            ("stream", _) => Stream,
+            ("mail", _) => Mail,
+            ("server", Http) => Server,
+            ("server", Stream) => StreamServer,
+            ("server", Mail) => MailServer,
+            ("upstream", Http) => Upstream,
+            ("upstream", Stream) => StreamUpstream,
+            ("location", Server | Location) => Location,
+            ("if", Server) => ServerIf,
+            ("if", Location) => LocationIf,
+            ("limit_except", Location) => LimitExcept,
+            ("map" | "geo" | "types" | "split_clients" | "charset_map" | "match", _) => Opaque,
+            _ => Other,
+        }
+    }
+
+    /// True when directives of the parent block apply here unless this block sets them.
+    pub fn inherits(self) -> bool {
+        matches!(
+            self,
+            BlockKind::Server
+                | BlockKind::Location
+                | BlockKind::ServerIf
+                | BlockKind::LocationIf
+                | BlockKind::LimitExcept
+                | BlockKind::StreamServer
+                | BlockKind::MailServer
+        )
+    }
+}
+
+/// One argument of a directive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arg {
+    /// The value as nginx sees it (quotes removed, escapes applied), lossily decoded.
+    pub value: String,
+    /// The bytes of the argument in its file, quotes included.
+    pub range: TextRange,
+    /// True when the argument was quoted.
+    pub quoted: bool,
+}
+
+/// One directive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Directive {
+    /// The directive name.
+    pub name: String,
+    /// The bytes of the name.
+    pub name_range: TextRange,
+    /// The arguments.
+    pub args: Vec<Arg>,
+    /// The file the directive is written in.
+    pub file: FileId,
+    /// The whole directive, from its name to its `;` or closing `}`.
+    pub range: TextRange,
+    /// The block the directive stands in.
+    pub parent: BlockId,
+    /// The block the directive opens, if it is a block directive.
+    pub block: Option<BlockId>,
+}
+
+impl Directive {
+    /// The value of argument `i`, if present.
+    pub fn arg(&self, i: usize) -> Option<&str> {
+        self.args.get(i).map(|a| a.value.as_str())
+    }
+}
+
+/// One block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// What kind of block it is.
+    pub kind: BlockKind,
+    /// The directive that opens it (`None` for a main context).
+    pub directive: Option<DirectiveId>,
+    /// The enclosing block.
+    pub parent: Option<BlockId>,
+    /// The directives in the block, in nginx's reading order (includes expanded).
+    pub items: Vec<DirectiveId>,
+    /// The file of the block's opening (of its first item for a main context).
+    pub file: FileId,
+    /// Byte offset of the `{` (the block's body starts after it); 0 for a main context.
+    pub open: u32,
+    /// Byte offset of the `}`; the file's length for a main context.
+    pub close: u32,
+}
+
+/// Every nginx configuration of one run, as one arena.
+#[derive(Clone, Debug, Default)]
+pub struct NginxModel {
+    /// All directives.
+    pub directives: Vec<Directive>,
+    /// All blocks.
+    pub blocks: Vec<Block>,
+    /// The main block of each configuration (a root file, or a fragment that no root reached).
+    pub roots: Vec<BlockId>,
+}
+
+/// Directives whose several occurrences at one level add up, and which are inherited only
+/// when the inner level has none of them.
+pub const ARRAY_DIRECTIVES: &[&str] = &[
+    "add_header",
+    "add_trailer",
+    "proxy_set_header",
+    "proxy_hide_header",
+    "proxy_pass_header",
+    "fastcgi_param",
+    "fastcgi_hide_header",
+    "fastcgi_pass_header",
+    "uwsgi_param",
+    "scgi_param",
+    "grpc_set_header",
+    "error_page",
+    "access_log",
+    "log_not_found",
+    "allow",
+    "deny",
+    "try_files",
+    "proxy_next_upstream",
+    "fastcgi_next_upstream",
+    "ssl_certificate",
+    "ssl_certificate_key",
+];
+
+impl NginxModel {
+    /// An empty model.
+    pub fn new() -> Self {
+        NginxModel::default()
+    }
+
+    /// The directive with this id.
+    pub fn directive(&self, id: DirectiveId) -> &Directive {
+        &self.directives[id.0 as usize]
+    }
+
+    /// The block with this id.
+    pub fn block(&self, id: BlockId) -> &Block {
+        &self.blocks[id.0 as usize]
+    }
+
+    /// Open a new block inside `parent` (or a main block when `parent` is `None`).
+    pub fn add_block(
+        &mut self,
+        kind: BlockKind,
+        parent: Option<BlockId>,
+        file: FileId,
+        open: u32,
+        close: u32,
+    ) -> BlockId {
+        let id = BlockId(self.blocks.len() as u32);
+        self.blocks.push(Block {
+            kind,
+            directive: None,
+            parent,
+            items: Vec::new(),
+            file,
+            open,
+            close,
+        });
+        if parent.is_none() {
+            self.roots.push(id);
+        }
+        id
+    }
+
+    /// Add a directive at the end of `parent`'s items.
+    pub fn add_directive(&mut self, d: Directive) -> DirectiveId {
+        let id = DirectiveId(self.directives.len() as u32);
+        let parent = d.parent;
+        self.directives.push(d);
+        self.blocks[parent.0 as usize].items.push(id);
+        id
+    }
+
+    /// Link a block directive to the block it opens.
+    pub fn set_block(&mut self, directive: DirectiveId, block: BlockId) {
+        self.directives[directive.0 as usize].block = Some(block);
+        self.blocks[block.0 as usize].directive = Some(directive);
+    }
+
+    /// The directives named `name` written directly in `block` (includes expanded).
+    pub fn here<'a>(
+        &'a self,
+        block: BlockId,
+        name: &'a str,
+    ) -> impl Iterator<Item = DirectiveId> + 'a {
+        self.block(block)
+            .items
+            .iter()
+            .copied()
+            .filter(move |d| self.directive(*d).name == name)
+    }
+
+    /// The directives named `name` in effect in `block`: those of the nearest level, going
+    /// outwards through the levels nginx inherits from, that has any. For scalar directives
+    /// the last one is the one nginx keeps.
+    pub fn effective_all(&self, block: BlockId, name: &str) -> Vec<DirectiveId> {
+        let mut at = Some(block);
+        while let Some(b) = at {
+            let found: Vec<_> = self.here(b, name).collect();
+            if !found.is_empty() {
+                return found;
+            }
+            let blk = self.block(b);
+            at = if blk.kind.inherits() {
+                blk.parent
+            } else {
+                None
+            };
+        }
+        Vec::new()
+    }
+
+    /// The directive named `name` in effect in `block` (the last of the nearest level).
+    pub fn effective(&self, block: BlockId, name: &str) -> Option<DirectiveId> {
+        self.effective_all(block, name).last().copied()
+    }
+
+    /// The blocks from `block` outwards to its main block.
+    pub fn ancestors(&self, block: BlockId) -> impl Iterator<Item = BlockId> + '_ {
+        std::iter::successors(Some(block), move |b| self.block(*b).parent)
+    }
+
+    /// The nearest enclosing block of `kind` (the block itself included).
+    pub fn enclosing(&self, block: BlockId, kind: BlockKind) -> Option<BlockId> {
+        self.ancestors(block).find(|b| self.block(*b).kind == kind)
+    }
+
+    /// The main block a block belongs to.
+    pub fn main_of(&self, block: BlockId) -> BlockId {
+        self.ancestors(block).last().unwrap_or(block)
+    }
+
+    /// Every directive named `name`, anywhere.
+    pub fn all_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = DirectiveId> + 'a {
+        self.directives
+            .iter()
+            .enumerate()
+            .filter(move |(_, d)| d.name == name)
+            .map(|(i, _)| DirectiveId(i as u32))
+    }
+
+    /// The `upstream` blocks of the configuration that holds `block`, by name.
+    pub fn upstream_named(&self, block: BlockId, name: &str) -> Option<BlockId> {
+        let main = self.main_of(block);
+        let http = self.block(main).items.iter().find_map(|d| {
+            let d = self.directive(*d);
+            (d.name == "http").then_some(d.block).flatten()
+        })?;
+        self.here(http, "upstream").find_map(|d| {
+            let d = self.directive(d);
+            (d.arg(0) == Some(name)).then_some(d.block).flatten()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Build `http { X; server { Y; location / { Z; } } }` by hand.
+    fn sample() -> (NginxModel, BlockId, BlockId, BlockId) {
+        let mut m = NginxModel::new();
+        let f = FileId(0);
+        let main = m.add_block(BlockKind::Main, None, f, 0, 100);
+        let mk = |m: &mut NginxModel, name: &str, args: &[&str], parent: BlockId| {
+            m.add_directive(Directive {
+                name: name.into(),
+                name_range: TextRange::default(),
+                args: args
+                    .iter()
+                    .map(|a| Arg {
+                        value: a.to_string(),
+                        range: TextRange::default(),
+                        quoted: false,
+                    })
+                    .collect(),
+                file: f,
+                range: TextRange::default(),
+                parent,
+                block: None,
+            })
+        };
+        mk(&mut m, "user", &["www-data"], main);
+        let http_d = mk(&mut m, "http", &[], main);
+        let http = m.add_block(BlockKind::Http, Some(main), f, 0, 0);
+        m.set_block(http_d, http);
+        mk(&mut m, "proxy_read_timeout", &["30s"], http);
+        mk(&mut m, "proxy_set_header", &["Host", "$host"], http);
+        mk(&mut m, "proxy_set_header", &["X-A", "1"], http);
+        let up_d = mk(&mut m, "upstream", &["app"], http);
+        let up = m.add_block(BlockKind::Upstream, Some(http), f, 0, 0);
+        m.set_block(up_d, up);
+        let srv_d = mk(&mut m, "server", &[], http);
+        let srv = m.add_block(BlockKind::Server, Some(http), f, 0, 0);
+        m.set_block(srv_d, srv);
+        let loc_d = mk(&mut m, "location", &["/"], srv);
+        let loc = m.add_block(BlockKind::Location, Some(srv), f, 0, 0);
+        m.set_block(loc_d, loc);
+        mk(&mut m, "proxy_set_header", &["X-B", "2"], loc);
+        (m, http, srv, loc)
+    }
+
+    #[test]
+    fn scalar_directives_inherit_outwards() {
+        let (m, _, srv, loc) = sample();
+        let d = m.effective(loc, "proxy_read_timeout").unwrap();
+        assert_eq!(m.directive(d).arg(0), Some("30s"));
+        assert!(m.effective(srv, "proxy_read_timeout").is_some());
+        assert!(m.effective(loc, "proxy_connect_timeout").is_none());
+    }
+
+    #[test]
+    fn array_directives_are_not_merged_across_levels() {
+        let (m, _, srv, loc) = sample();
+        let inner = m.effective_all(loc, "proxy_set_header");
+        assert_eq!(inner.len(), 1);
+        assert_eq!(m.directive(inner[0]).arg(0), Some("X-B"));
+        assert_eq!(m.effective_all(srv, "proxy_set_header").len(), 2);
+    }
+
+    #[test]
+    fn main_context_is_not_inherited_into_http() {
+        let (m, http, _, loc) = sample();
+        assert!(m.effective(loc, "user").is_none());
+        assert!(m.effective(http, "user").is_none());
+    }
+
+    #[test]
+    fn finds_upstreams_by_name() {
+        let (m, _, _, loc) = sample();
+        assert!(m.upstream_named(loc, "app").is_some());
+        assert!(m.upstream_named(loc, "nope").is_none());
+    }
+
+    #[test]
+    fn block_kinds() {
+        assert_eq!(BlockKind::of("server", BlockKind::Http), BlockKind::Server);
+        assert_eq!(
+            BlockKind::of("server", BlockKind::Stream),
+            BlockKind::StreamServer
+        );
+        assert_eq!(
+            BlockKind::of("if", BlockKind::Location),
+            BlockKind::LocationIf
+        );
+        assert_eq!(BlockKind::of("map", BlockKind::Http), BlockKind::Opaque);
+        assert!(!BlockKind::Upstream.inherits());
+    }
+}
