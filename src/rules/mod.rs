@@ -5,6 +5,7 @@
 //! into the binary for `gatelint explain` and its examples are run by the test suite.
 
 pub mod doc;
+pub mod nginx;
 
 use crate::config::Config;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
@@ -66,11 +67,11 @@ macro_rules! rule_docs {
     };
 }
 
-rule_docs![];
+rule_docs!["proxy-pass-variable-without-resolver"];
 
 /// Every rule gatelint has, in a stable order.
 pub fn registry() -> Vec<&'static dyn Rule> {
-    Vec::new()
+    vec![&nginx::proxy_pass_variable_without_resolver::ProxyPassVariableWithoutResolver]
 }
 
 /// The rule with this id.
