@@ -57,21 +57,43 @@ pub trait Rule: Sync {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>);
 }
 
-/// Every rule's documentation, by id: `rules/<id>.md` compiled into the binary.
-macro_rules! rule_docs {
-    ($($id:literal),* $(,)?) => {
-        /// The documentation of every rule, as `(id, markdown)`.
-        pub static RULE_DOCS: &[(&str, &str)] = &[
-            $(($id, include_str!(concat!("../../rules/", $id, ".md"))),)*
+/// Declare a pack's rules and compile their docs (`rules/<id>.md`) into the binary.
+///
+/// `pack!{ "rule-id" => path::ToRule, … }` defines `RULES` and `DOCS` in the calling module.
+#[macro_export]
+macro_rules! rule_pack {
+    ($($id:literal => $rule:path),* $(,)?) => {
+        /// The rules of this pack.
+        pub static RULES: &[&dyn $crate::rules::Rule] = &[$(&$rule),*];
+        /// The documentation of each rule of this pack, as `(id, markdown)`.
+        pub static DOCS: &[(&str, &str)] = &[
+            $(($id, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md"))),)*
         ];
     };
 }
 
-rule_docs!["proxy-pass-variable-without-resolver"];
+/// The packs, in the order their rules run and are listed.
+fn packs() -> [(
+    &'static [&'static dyn Rule],
+    &'static [(&'static str, &'static str)],
+); 1] {
+    [(nginx::RULES, nginx::DOCS)]
+}
 
 /// Every rule gatelint has, in a stable order.
 pub fn registry() -> Vec<&'static dyn Rule> {
-    vec![&nginx::proxy_pass_variable_without_resolver::ProxyPassVariableWithoutResolver]
+    packs()
+        .iter()
+        .flat_map(|(r, _)| r.iter().copied())
+        .collect()
+}
+
+/// The documentation of every rule, as `(id, markdown)`.
+pub fn docs() -> Vec<(&'static str, &'static str)> {
+    packs()
+        .iter()
+        .flat_map(|(_, d)| d.iter().copied())
+        .collect()
 }
 
 /// The rule with this id.
@@ -81,7 +103,7 @@ pub fn find(id: &str) -> Option<&'static dyn Rule> {
 
 /// The documentation of the rule with this id.
 pub fn doc_of(id: &str) -> Option<&'static str> {
-    RULE_DOCS.iter().find(|(i, _)| *i == id).map(|(_, d)| *d)
+    docs().into_iter().find(|(i, _)| *i == id).map(|(_, d)| d)
 }
 
 /// Run every enabled rule, apply severity overrides, and sort the findings by file and place.

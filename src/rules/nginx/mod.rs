@@ -2,6 +2,10 @@
 
 pub mod proxy_pass_variable_without_resolver;
 
+crate::rule_pack! {
+    "proxy-pass-variable-without-resolver" => proxy_pass_variable_without_resolver::ProxyPassVariableWithoutResolver,
+}
+
 use crate::model::nginx::{BlockId, DirectiveId, NginxModel};
 use crate::model::nginx_values::{is_ip_literal, parse_pass, PassKind, PassTarget};
 
