@@ -121,6 +121,9 @@ pub struct Directive {
     pub parent: BlockId,
     /// The block the directive opens, if it is a block directive.
     pub block: Option<BlockId>,
+    /// The whitespace before the directive on its line, when it starts a line; new
+    /// sibling lines take it.
+    pub indent: Option<String>,
 }
 
 impl Directive {
@@ -158,6 +161,8 @@ pub struct NginxModel {
     pub blocks: Vec<Block>,
     /// The main block of each configuration (a root file, or a fragment that no root reached).
     pub roots: Vec<BlockId>,
+    /// Files whose lines end in CRLF: lines a fix inserts there end the same way.
+    pub crlf_files: std::collections::HashSet<FileId>,
 }
 
 /// Directives whose several occurrences at one level add up, and which are inherited only
@@ -304,6 +309,34 @@ impl NginxModel {
             .map(|(i, _)| DirectiveId(i as u32))
     }
 
+    /// The line ending of `file`.
+    pub fn newline(&self, file: FileId) -> &'static str {
+        if self.crlf_files.contains(&file) {
+            "\r\n"
+        } else {
+            "\n"
+        }
+    }
+
+    /// The indentation for a new directive inside `block`: that of its directives, or
+    /// the opening directive's indentation plus four spaces.
+    pub fn child_indent(&self, block: BlockId) -> String {
+        let b = self.block(block);
+        if let Some(ind) = b
+            .items
+            .iter()
+            .find_map(|d| self.directive(*d).indent.clone())
+        {
+            return ind;
+        }
+        let outer = b
+            .directive
+            .and_then(|d| self.directive(d).indent.clone())
+            .unwrap_or_default();
+        let unit = if outer.contains('\t') { "\t" } else { "    " };
+        format!("{outer}{unit}")
+    }
+
     /// The `upstream` blocks of the configuration that holds `block`, by name.
     pub fn upstream_named(&self, block: BlockId, name: &str) -> Option<BlockId> {
         let main = self.main_of(block);
@@ -343,6 +376,7 @@ mod tests {
                 range: TextRange::default(),
                 parent,
                 block: None,
+                indent: None,
             })
         };
         mk(&mut m, "user", &["www-data"], main);
