@@ -7,6 +7,8 @@
 
 pub mod cli;
 pub mod diagnostic;
+pub mod fix;
 pub mod model;
+pub mod output;
 pub mod source;
 pub mod syntax;
