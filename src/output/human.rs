@@ -1,0 +1,236 @@
+//! The human format: miette's graphical reports with source snippets, then a summary.
+
+use super::{plural, Report};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::source::{FileId, TextRange};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+/// One report for miette: a finding, or a related place in another file.
+#[derive(Debug)]
+struct Rendered {
+    message: String,
+    code: Option<String>,
+    severity: miette::Severity,
+    source: NamedSource<Arc<String>>,
+    labels: Vec<LabeledSpan>,
+    help: Option<String>,
+    related: Vec<Rendered>,
+}
+
+impl fmt::Display for Rendered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Rendered {}
+
+impl miette::Diagnostic for Rendered {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn miette::Diagnostic> + 'a>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &dyn miette::Diagnostic),
+        ))
+    }
+}
+
+/// Print every diagnostic as a miette report, then the summary line.
+pub(super) fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Result<()> {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::none()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_links(false)
+        .with_show_related_as_nested(true);
+    let mut sources = Sources::default();
+    for d in report.sorted() {
+        let rendered = render(report, &mut sources, d);
+        let mut text = String::new();
+        handler
+            .render_report(&mut text, &rendered)
+            .map_err(|_| io::Error::other("could not format a diagnostic"))?;
+        out.write_all(text.as_bytes())?;
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", summary_line(report))
+}
+
+/// The last line: counts of each severity and of fixes.
+fn summary_line(report: &Report) -> String {
+    let s = report.summary();
+    let mut line = format!(
+        "{}, {}, {} in {}",
+        plural(s.errors, "error", "errors"),
+        plural(s.warnings, "warning", "warnings"),
+        plural(s.infos, "info", "infos"),
+        plural(s.files, "file", "files"),
+    );
+    line.push_str(&format!("; {} fixable with --fix", s.fixable_safe));
+    let unsafe_only = s.fixable - s.fixable_safe;
+    if unsafe_only > 0 {
+        line.push_str(&format!(" ({unsafe_only} more with --unsafe-fixes)"));
+    }
+    line
+}
+
+/// The miette sources of the files, built once per file.
+#[derive(Default)]
+struct Sources {
+    texts: HashMap<FileId, Arc<String>>,
+}
+
+impl Sources {
+    fn get(&mut self, report: &Report, file: FileId) -> NamedSource<Arc<String>> {
+        let text = self
+            .texts
+            .entry(file)
+            .or_insert_with(|| Arc::new(same_length_lossy(&report.files.get(file).text)))
+            .clone();
+        NamedSource::new(report.path(file), text)
+    }
+}
+
+/// The text as a `String` of the same byte length: each byte of an invalid UTF-8 sequence
+/// becomes `?`, so byte offsets into the file stay right for miette.
+fn same_length_lossy(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        s.push_str(chunk.valid());
+        s.extend(std::iter::repeat('?').take(chunk.invalid().len()));
+    }
+    s
+}
+
+/// A range as a miette span, clamped to the text and widened to character boundaries
+/// (miette slices the text there).
+fn span(text: &str, range: TextRange) -> SourceSpan {
+    let mut end = (range.end as usize).min(text.len());
+    let mut start = (range.start as usize).min(end);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    SourceSpan::new(start.into(), end - start)
+}
+
+fn miette_severity(s: Severity) -> miette::Severity {
+    match s {
+        Severity::Error => miette::Severity::Error,
+        Severity::Warning => miette::Severity::Warning,
+        Severity::Info => miette::Severity::Advice,
+    }
+}
+
+/// The help text: the rule's help, then what its fix would do and how to apply it.
+fn help_text(d: &Diagnostic) -> Option<String> {
+    let fix = d.fix.as_ref().map(|f| match f.applicability {
+        Applicability::Safe => format!("fix available (safe, --fix): {}", f.message),
+        Applicability::Unsafe => format!("fix available (unsafe, --unsafe-fixes): {}", f.message),
+        Applicability::DisplayOnly => {
+            format!("suggested fix (not applied automatically): {}", f.message)
+        }
+    });
+    match (&d.help, fix) {
+        (Some(h), Some(f)) => Some(format!("{h}\n{f}")),
+        (Some(h), None) => Some(h.clone()),
+        (None, f) => f,
+    }
+}
+
+/// A diagnostic as a miette report: the primary label, related places in the same file as
+/// more labels, related places in other files as related reports.
+fn render(report: &Report, sources: &mut Sources, d: &Diagnostic) -> Rendered {
+    let source = sources.get(report, d.file);
+    let text = source.inner().clone();
+    let mut labels = vec![LabeledSpan::new_primary_with_span(
+        None,
+        span(&text, d.range),
+    )];
+    let mut related = Vec::new();
+    for r in &d.related {
+        if r.file == d.file {
+            labels.push(LabeledSpan::new_with_span(
+                Some(r.message.clone()),
+                span(&text, r.range),
+            ));
+        } else {
+            let other = sources.get(report, r.file);
+            let other_span = span(other.inner(), r.range);
+            related.push(Rendered {
+                message: r.message.clone(),
+                code: None,
+                severity: miette::Severity::Advice,
+                source: other,
+                // The message heads the nested report; repeating it on the label adds nothing.
+                labels: vec![LabeledSpan::new_primary_with_span(None, other_span)],
+                help: None,
+                related: Vec::new(),
+            });
+        }
+    }
+    Rendered {
+        message: d.message.clone(),
+        code: Some(format!("{}[{}]", d.severity, d.rule)),
+        severity: miette_severity(d.severity),
+        source,
+        labels,
+        help: help_text(d),
+        related,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lossy_text_keeps_byte_length() {
+        let bytes = b"caf\xe9 \xe2\x82 ok \xc3\xa9";
+        let s = same_length_lossy(bytes);
+        assert_eq!(s.len(), bytes.len());
+        assert_eq!(s, "caf? ?? ok é");
+    }
+
+    #[test]
+    fn spans_are_clamped_to_char_boundaries() {
+        let text = "aé b";
+        let s = span(text, TextRange::new(2, 3));
+        assert_eq!((s.offset(), s.len()), (1, 2));
+        let s = span(text, TextRange::new(3, 99));
+        assert_eq!((s.offset(), s.len()), (3, 2));
+    }
+}

@@ -1,0 +1,160 @@
+//! Every output format of `gatelint check`: human (miette), short, json, sarif, github.
+//!
+//! A [`Report`] holds what one run found; [`write_report`] prints it in the chosen
+//! [`OutputFormat`]. Every format lists diagnostics in one order (path, position, rule),
+//! and prints paths as the user named them.
+
+mod github;
+mod human;
+mod json;
+mod sarif;
+mod short;
+
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::source::{FileId, FileKind, Files, LineCol, TextRange};
+use std::io::{self, Write};
+
+pub use json::JSON_SCHEMA_VERSION;
+pub use sarif::partial_fingerprint;
+
+/// The output formats of `gatelint check --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Source snippets with labels, help and fixes, then a summary line.
+    Human,
+    /// One line per finding: `path:line:col: severity[rule] message`.
+    Short,
+    /// The stable JSON contract (schema_version 1).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=…::…`).
+    Github,
+}
+
+/// What the output needs to know about a rule; the rule registry fills it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RuleMeta {
+    /// The stable kebab-case id.
+    pub id: &'static str,
+    /// One sentence saying what the rule finds.
+    pub summary: &'static str,
+    /// Its severity unless the user overrides it.
+    pub default_severity: Severity,
+    /// The applicability of its fixes, when it has any.
+    pub fix_applicability: Option<Applicability>,
+}
+
+/// What one run of `gatelint check` found, ready to print.
+#[derive(Clone, Copy, Debug)]
+pub struct Report<'a> {
+    /// Every file the run read.
+    pub files: &'a Files,
+    /// The files of the run with their kinds, in the order they were read.
+    pub file_kinds: &'a [(FileId, FileKind)],
+    /// The findings, in any order.
+    pub diagnostics: &'a [Diagnostic],
+    /// Every registered rule.
+    pub rules: &'a [RuleMeta],
+}
+
+/// The counts every format ends with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Diagnostics of severity error.
+    pub errors: usize,
+    /// Diagnostics of severity warning.
+    pub warnings: usize,
+    /// Diagnostics of severity info.
+    pub infos: usize,
+    /// Diagnostics whose fix `--fix` or `--unsafe-fixes` would apply.
+    pub fixable: usize,
+    /// Of those, the ones whose fix is safe (applied by `--fix` alone).
+    #[serde(skip)]
+    pub fixable_safe: usize,
+}
+
+impl<'a> Report<'a> {
+    /// The diagnostics in print order: path, start, end, rule, message.
+    pub fn sorted(&self) -> Vec<&'a Diagnostic> {
+        let mut v: Vec<&Diagnostic> = self.diagnostics.iter().collect();
+        v.sort_by(|a, b| {
+            self.files
+                .get(a.file)
+                .path
+                .cmp(&self.files.get(b.file).path)
+                .then_with(|| (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end)))
+                .then_with(|| a.rule.cmp(b.rule))
+                .then_with(|| a.message.cmp(&b.message))
+        });
+        v
+    }
+
+    /// The counts of this report.
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            files: self.file_kinds.len(),
+            ..Summary::default()
+        };
+        for d in self.diagnostics {
+            match d.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+                Severity::Info => s.infos += 1,
+            }
+            match d.fix.as_ref().map(|f| f.applicability) {
+                Some(Applicability::Safe) => {
+                    s.fixable += 1;
+                    s.fixable_safe += 1;
+                }
+                Some(Applicability::Unsafe) => s.fixable += 1,
+                Some(Applicability::DisplayOnly) | None => {}
+            }
+        }
+        s
+    }
+
+    /// The path of a file as the user named it.
+    pub(crate) fn path(&self, file: FileId) -> String {
+        self.files.get(file).display_path()
+    }
+
+    /// Start and end of a range as lines and columns.
+    pub(crate) fn span(&self, file: FileId, range: TextRange) -> (LineCol, LineCol) {
+        let f = self.files.get(file);
+        (f.line_col(range.start), f.line_col(range.end))
+    }
+
+    /// The registered rule with this id.
+    pub(crate) fn rule(&self, id: &str) -> Option<&'a RuleMeta> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// Print `report` to `out` in `format`. `color` turns on terminal colours in the human
+/// format (the caller decides, e.g. from `std::io::IsTerminal` and `NO_COLOR`); the other
+/// formats never use colour.
+pub fn write_report(
+    format: OutputFormat,
+    report: &Report,
+    out: &mut dyn Write,
+    color: bool,
+) -> io::Result<()> {
+    match format {
+        OutputFormat::Human => human::write(report, out, color),
+        OutputFormat::Short => short::write(report, out),
+        OutputFormat::Json => json::write(report, out),
+        OutputFormat::Sarif => sarif::write(report, out),
+        OutputFormat::Github => github::write(report, out),
+    }
+}
+
+/// How to say "N things": `1 error`, `2 errors`.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests;

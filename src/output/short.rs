@@ -1,0 +1,24 @@
+//! The short format: one line per finding, as compilers print them.
+
+use super::Report;
+use std::io::{self, Write};
+
+/// `path:line:col: severity[rule] message`, one per line, sorted by path and position.
+pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for d in report.sorted() {
+        let (start, _) = report.span(d.file, d.range);
+        // A message is one line by contract; a newline in one would break line-based tools.
+        let message = d.message.replace(['\r', '\n'], " ");
+        writeln!(
+            out,
+            "{}:{}:{}: {}[{}] {}",
+            report.path(d.file),
+            start.line,
+            start.column,
+            d.severity,
+            d.rule,
+            message
+        )?;
+    }
+    Ok(())
+}

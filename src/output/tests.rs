@@ -1,0 +1,405 @@
+//! Every format over one small report: snapshots, plus checks of the key fields.
+
+use super::*;
+use crate::diagnostic::{Edit, Fix};
+use crate::source::SourceFile;
+
+const NGINX: &str = "server {\n    listen 80;\n    location ~ \\.php$ {\n        fastcgi_pass unix:/run/php/php8.1-fpm.sock;\n        fastcgi_read_timeout 5s;\n    }\n}\n";
+/// A pool file with CRLF line ends and a Latin-1 byte in its comment.
+const POOL: &[u8] = b"; pool caf\xe9\r\n[www]\r\nlisten = /run/php/php8.2-fpm.sock\r\nrequest_terminate_timeout = 60s\r\npm.max_children = 5\r\n";
+
+const RULES: &[RuleMeta] = &[
+    RuleMeta {
+        id: "fastcgi-pass-socket-mismatch",
+        summary: "fastcgi_pass points at a socket no PHP-FPM pool listens on",
+        default_severity: Severity::Error,
+        fix_applicability: Some(Applicability::DisplayOnly),
+    },
+    RuleMeta {
+        id: "fastcgi-read-timeout-low",
+        summary: "fastcgi_read_timeout is shorter than the time PHP may run",
+        default_severity: Severity::Warning,
+        fix_applicability: Some(Applicability::Unsafe),
+    },
+    RuleMeta {
+        id: "pm-explicit",
+        summary: "the pool relies on the default process manager",
+        default_severity: Severity::Info,
+        fix_applicability: Some(Applicability::Safe),
+    },
+];
+
+fn find(text: &[u8], needle: &str) -> TextRange {
+    let at = text
+        .windows(needle.len())
+        .position(|w| w == needle.as_bytes())
+        .expect("needle in fixture");
+    TextRange::from_usize(at, at + needle.len())
+}
+
+struct Fixture {
+    files: Files,
+    kinds: Vec<(FileId, FileKind)>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Fixture {
+    fn report(&self) -> Report<'_> {
+        Report {
+            files: &self.files,
+            file_kinds: &self.kinds,
+            diagnostics: &self.diagnostics,
+            rules: RULES,
+        }
+    }
+}
+
+fn fixture() -> Fixture {
+    let mut files = Files::new();
+    let nginx = files.add(SourceFile::new(
+        "etc/nginx/sites-enabled/app.conf",
+        NGINX.as_bytes().to_vec(),
+    ));
+    let pool = files.add(SourceFile::new(
+        "etc/php/8.2/fpm/pool.d/www.conf",
+        POOL.to_vec(),
+    ));
+    let n = NGINX.as_bytes();
+    let socket = find(n, "unix:/run/php/php8.1-fpm.sock");
+    let timeout = find(n, "5s");
+    let listen = find(POOL, "/run/php/php8.2-fpm.sock");
+    let children = find(POOL, "pm.max_children = 5");
+    // Listed out of order on purpose: every format sorts.
+    let diagnostics = vec![
+        Diagnostic::new(
+            "pm-explicit",
+            Severity::Info,
+            pool,
+            children,
+            "pool www sets pm.max_children but leaves pm at its default",
+        )
+        .with_related(pool, find(POOL, "[www]"), "pool www starts here")
+        .with_fix(Fix::new(
+            "write pm = dynamic",
+            Applicability::Safe,
+            vec![Edit::insert(pool, children.start, "pm = dynamic\r\n")],
+        )),
+        Diagnostic::new(
+            "fastcgi-read-timeout-low",
+            Severity::Warning,
+            nginx,
+            timeout,
+            "fastcgi_read_timeout 5s is shorter than the pool's 60s request_terminate_timeout",
+        )
+        .with_help("raise fastcgi_read_timeout to at least 65s")
+        .with_related(
+            pool,
+            find(POOL, "request_terminate_timeout = 60s"),
+            "request_terminate_timeout set here",
+        )
+        .with_fix(Fix::new(
+            "set fastcgi_read_timeout 65s",
+            Applicability::Unsafe,
+            vec![Edit::replace(nginx, timeout, "65s")],
+        )),
+        Diagnostic::new(
+            "fastcgi-pass-socket-mismatch",
+            Severity::Error,
+            nginx,
+            socket,
+            "fastcgi_pass points at unix:/run/php/php8.1-fpm.sock, but no pool listens there",
+        )
+        .with_related(pool, listen, "pool www listens on /run/php/php8.2-fpm.sock")
+        .with_help("point fastcgi_pass at the socket a pool listens on")
+        .with_fix(Fix::new(
+            "use unix:/run/php/php8.2-fpm.sock",
+            Applicability::DisplayOnly,
+            vec![Edit::replace(
+                nginx,
+                socket,
+                "unix:/run/php/php8.2-fpm.sock",
+            )],
+        )),
+    ];
+    Fixture {
+        files,
+        kinds: vec![(nginx, FileKind::Nginx), (pool, FileKind::Fpm)],
+        diagnostics,
+    }
+}
+
+fn render(format: OutputFormat, color: bool) -> String {
+    let fx = fixture();
+    let mut out = Vec::new();
+    write_report(format, &fx.report(), &mut out, color).unwrap();
+    String::from_utf8(out).expect("output is UTF-8 even for non-UTF-8 input")
+}
+
+#[test]
+fn human_snapshot() {
+    let out = render(OutputFormat::Human, false);
+    assert!(!out.contains('\u{1b}'), "no colour without color");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn human_with_color_uses_escapes() {
+    assert!(render(OutputFormat::Human, true).contains('\u{1b}'));
+}
+
+#[test]
+fn short_snapshot() {
+    insta::assert_snapshot!(render(OutputFormat::Short, false));
+}
+
+#[test]
+fn json_snapshot() {
+    insta::assert_snapshot!(render(OutputFormat::Json, false));
+}
+
+#[test]
+fn sarif_snapshot() {
+    insta::assert_snapshot!(render(OutputFormat::Sarif, false));
+}
+
+#[test]
+fn github_snapshot() {
+    insta::assert_snapshot!(render(OutputFormat::Github, false));
+}
+
+#[test]
+fn summary_counts() {
+    let fx = fixture();
+    assert_eq!(
+        fx.report().summary(),
+        Summary {
+            files: 2,
+            errors: 1,
+            warnings: 1,
+            infos: 1,
+            fixable: 2,
+            fixable_safe: 1
+        }
+    );
+}
+
+#[test]
+fn short_lines_are_sorted_and_columns_count_scalars() {
+    let out = render(OutputFormat::Short, false);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[0],
+        "etc/nginx/sites-enabled/app.conf:4:22: error[fastcgi-pass-socket-mismatch] fastcgi_pass points at unix:/run/php/php8.1-fpm.sock, but no pool listens there"
+    );
+    assert!(lines[1]
+        .starts_with("etc/nginx/sites-enabled/app.conf:5:30: warning[fastcgi-read-timeout-low] "));
+    assert!(lines[2].starts_with("etc/php/8.2/fpm/pool.d/www.conf:5:1: info[pm-explicit] "));
+}
+
+fn json_value(format: OutputFormat) -> serde_json::Value {
+    serde_json::from_str(&render(format, false)).expect("valid JSON")
+}
+
+#[test]
+fn json_positions_follow_the_contract() {
+    let v = json_value(OutputFormat::Json);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["tool"]["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(v["files"][1]["kind"], "fpm");
+    let info = &v["diagnostics"][2];
+    assert_eq!(info["rule"], "pm-explicit");
+    // Line 5 of the CRLF file starts after "; pool caf\xe9\r\n[www]\r\n..." at byte 85.
+    let start = &info["range"]["start"];
+    assert_eq!(
+        (start["line"].as_u64(), start["column"].as_u64()),
+        (Some(5), Some(1))
+    );
+    assert_eq!(
+        start["offset"].as_u64(),
+        Some(find(POOL, "pm.max_children").start as u64)
+    );
+    assert_eq!(info["range"]["end"]["column"], 20);
+    assert_eq!(info["fix"]["edits"][0]["replacement"], "pm = dynamic\r\n");
+    // The Latin-1 byte counts as one column: "listen" is on line 3, the value at column 10.
+    let related = &v["diagnostics"][0]["related"][0];
+    assert_eq!(related["path"], "etc/php/8.2/fpm/pool.d/www.conf");
+    assert_eq!(related["range"]["start"]["line"], 3);
+    assert_eq!(related["range"]["start"]["column"], 10);
+    assert_eq!(v["summary"]["fixable"], 2);
+    assert!(v["summary"].get("fixable_safe").is_none());
+    assert!(v["diagnostics"][2]["help"].is_null());
+}
+
+fn schema() -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/schema/gatelint-json-v1.schema.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("schema file"))
+        .expect("schema is JSON")
+}
+
+#[test]
+fn json_output_matches_the_published_schema() {
+    let validator = jsonschema::draft202012::new(&schema()).expect("schema compiles");
+    let doc = json_value(OutputFormat::Json);
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+
+    // An empty run validates too.
+    let files = Files::new();
+    let empty = Report {
+        files: &files,
+        file_kinds: &[],
+        diagnostics: &[],
+        rules: RULES,
+    };
+    let mut out = Vec::new();
+    write_report(OutputFormat::Json, &empty, &mut out, false).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(validator.is_valid(&doc));
+}
+
+#[test]
+fn the_schema_rejects_broken_documents() {
+    let validator = jsonschema::draft202012::new(&schema()).expect("schema compiles");
+    let good = json_value(OutputFormat::Json);
+    let breakages: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        (
+            "wrong schema_version",
+            Box::new(|v| v["schema_version"] = 2.into()),
+        ),
+        (
+            "unknown severity",
+            Box::new(|v| v["diagnostics"][0]["severity"] = "fatal".into()),
+        ),
+        (
+            "column 0",
+            Box::new(|v| v["diagnostics"][0]["range"]["start"]["column"] = 0.into()),
+        ),
+        (
+            "missing path",
+            Box::new(|v| {
+                v["diagnostics"][1].as_object_mut().unwrap().remove("path");
+            }),
+        ),
+        (
+            "bad applicability",
+            Box::new(|v| v["diagnostics"][1]["fix"]["applicability"] = "maybe".into()),
+        ),
+        (
+            "unknown kind",
+            Box::new(|v| v["files"][0]["kind"] = "apache".into()),
+        ),
+        (
+            "negative count",
+            Box::new(|v| v["summary"]["errors"] = (-1).into()),
+        ),
+    ];
+    for (what, breakage) in breakages {
+        let mut doc = good.clone();
+        breakage(&mut doc);
+        assert!(
+            !validator.is_valid(&doc),
+            "the schema accepted a document with {what}"
+        );
+    }
+}
+
+#[test]
+fn sarif_key_fields() {
+    let v = json_value(OutputFormat::Sarif);
+    assert_eq!(v["version"], "2.1.0");
+    assert!(v["$schema"]
+        .as_str()
+        .unwrap()
+        .contains("sarif-schema-2.1.0"));
+    let run = &v["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "gatelint");
+    let rules = driver["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 3);
+    assert_eq!(rules[2]["defaultConfiguration"]["level"], "note");
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for r in results {
+        let index = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(
+            rules[index]["id"], r["ruleId"],
+            "ruleIndex points at the rule"
+        );
+        assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
+        let region = &r["locations"][0]["physicalLocation"]["region"];
+        for key in ["startLine", "startColumn", "endLine", "endColumn"] {
+            assert!(region[key].as_u64().unwrap() >= 1, "{key}");
+        }
+        let uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
+        assert!(!uri.starts_with('/') && !uri.contains('\\'));
+        assert_eq!(
+            r["partialFingerprints"]["gatelint/v1"]
+                .as_str()
+                .unwrap()
+                .len(),
+            16
+        );
+    }
+    let timeout = &results[1];
+    assert_eq!(timeout["ruleId"], "fastcgi-read-timeout-low");
+    assert_eq!(timeout["relatedLocations"][0]["id"], 1);
+    assert_eq!(
+        timeout["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "etc/php/8.2/fpm/pool.d/www.conf"
+    );
+    let replacement = &timeout["fixes"][0]["artifactChanges"][0]["replacements"][0];
+    assert_eq!(replacement["insertedContent"]["text"], "65s");
+    assert_eq!(replacement["deletedRegion"]["startLine"], 5);
+    assert_eq!(replacement["deletedRegion"]["startColumn"], 30);
+    assert_eq!(replacement["deletedRegion"]["endColumn"], 32);
+}
+
+#[test]
+fn sarif_fingerprints_survive_inserted_lines() {
+    let fx = fixture();
+    let mut out = Vec::new();
+    write_report(OutputFormat::Sarif, &fx.report(), &mut out, false).unwrap();
+    let before: serde_json::Value = serde_json::from_slice(&out).unwrap();
+
+    // The same findings after two comment lines were added on top of the nginx file.
+    let mut shifted = fixture();
+    let mut text = b"# one\n# two\n".to_vec();
+    text.extend_from_slice(NGINX.as_bytes());
+    shifted.files.set_text(FileId(0), text);
+    for d in &mut shifted.diagnostics {
+        if d.file == FileId(0) {
+            d.range = TextRange::new(d.range.start + 12, d.range.end + 12);
+        }
+    }
+    let mut out = Vec::new();
+    write_report(OutputFormat::Sarif, &shifted.report(), &mut out, false).unwrap();
+    let after: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    for i in 0..3 {
+        let r = |v: &serde_json::Value| v["runs"][0]["results"][i]["partialFingerprints"].clone();
+        assert_eq!(r(&before), r(&after));
+    }
+    assert_eq!(
+        after["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        6
+    );
+}
+
+#[test]
+fn github_commands_escape_and_map_severities() {
+    let out = render(OutputFormat::Github, false);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0].starts_with(
+        "::error file=etc/nginx/sites-enabled/app.conf,line=4,col=22,endLine=4,endColumn=51,title=gatelint (fastcgi-pass-socket-mismatch)::"
+    ));
+    assert!(lines[1].starts_with("::warning "));
+    assert!(lines[2].starts_with("::notice "));
+    assert!(
+        lines[1].contains("%0Ahelp: raise"),
+        "newlines in data are escaped"
+    );
+}
