@@ -1,0 +1,243 @@
+//! The grammar over the tokens, following nginx's `ngx_conf_parse`: a directive is words
+//! ending in `;`, or words followed by a `{ … }` block.
+//!
+//! The parser is a loop with an explicit stack of open blocks, not recursive descent and not
+//! nom combinators: nesting depth is bounded only by the input, and a recursive parser
+//! would let a file of 100,000 `{` overflow the stack. The loop also pulls tokens lazily
+//! from the lexer, which it must: after the `{` of a `*_by_lua_block` the bytes are Lua,
+//! not nginx, and the lexer is switched to the Lua scanner for the body.
+//!
+//! Errors never stop the parse: each is recorded with nginx's wording and the parser
+//! recovers at the next `;`, `{` or `}`.
+
+use super::lexer::{Lexer, Token, TokenKind};
+use super::tree::{DirectiveEnd, DirectiveId, NginxTree};
+use crate::diagnostic::SyntaxError;
+use crate::source::TextRange;
+
+/// An open block on the stack.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// The block of this directive.
+    Directive(DirectiveId),
+    /// A stray `{` without a name: its contents go to the enclosing block.
+    Stray,
+}
+
+/// Parse one file's bytes (no include expansion).
+pub fn parse(text: &[u8]) -> NginxTree {
+    // Offsets are u32: anything longer is refused by `SourceFile::read`; a longer
+    // in-memory text is cut to what the tree can address.
+    let text = &text[..text.len().min(u32::MAX as usize)];
+    let len = text.len() as u32;
+    let mut tree = NginxTree {
+        bom: text.starts_with(b"\xEF\xBB\xBF"),
+        len,
+        ..NginxTree::default()
+    };
+    // A rough guess that avoids most reallocations: one token per 6 bytes.
+    tree.tokens.reserve(text.len() / 6 + 4);
+    tree.words.reserve(text.len() / 8 + 4);
+    tree.directives.reserve(text.len() / 24 + 4);
+
+    let mut lexer = Lexer::new(text);
+    let mut errors: Vec<SyntaxError> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    // Words of the directive being read start at this index of `tree.words`.
+    let mut pending = tree.words.len();
+
+    let parent_of = |stack: &[Frame]| -> Option<DirectiveId> {
+        stack.iter().rev().find_map(|f| match f {
+            Frame::Directive(id) => Some(*id),
+            Frame::Stray => None,
+        })
+    };
+
+    while let Some(tok) = lexer.next_token() {
+        tree.tokens.push(tok);
+        match tok.kind {
+            TokenKind::Word => tree.words.push(tok),
+            TokenKind::Comment => tree.comments.push(tok.range),
+            TokenKind::LuaBody => {}
+            TokenKind::Semicolon => {
+                if tree.words.len() == pending {
+                    errors.push(SyntaxError::new(tok.range, "unexpected \";\""));
+                    continue;
+                }
+                let parent = parent_of(&stack);
+                tree.push_directive(
+                    pending,
+                    tree.words.len(),
+                    DirectiveEnd::Semicolon(tok.range),
+                    parent,
+                );
+                pending = tree.words.len();
+            }
+            TokenKind::LBrace => {
+                if tree.words.len() == pending {
+                    errors.push(SyntaxError::new(tok.range, "unexpected \"{\""));
+                    stack.push(Frame::Stray);
+                    continue;
+                }
+                let parent = parent_of(&stack);
+                let name = tree.words[pending];
+                let is_lua = is_lua_block_name(text, &name);
+                if is_lua {
+                    let (body, close) = lexer.lua_body(tok.range);
+                    if !body.is_empty() {
+                        tree.tokens.push(lua_token(body));
+                    }
+                    if let Some(c) = close {
+                        tree.tokens.push(brace_token(c));
+                    }
+                    tree.push_directive(
+                        pending,
+                        tree.words.len(),
+                        DirectiveEnd::LuaBlock {
+                            open: tok.range,
+                            body,
+                            close,
+                        },
+                        parent,
+                    );
+                } else {
+                    let id = tree.push_directive(
+                        pending,
+                        tree.words.len(),
+                        DirectiveEnd::Block {
+                            open: tok.range,
+                            close: None,
+                        },
+                        parent,
+                    );
+                    stack.push(Frame::Directive(id));
+                }
+                pending = tree.words.len();
+            }
+            TokenKind::RBrace => {
+                let mut reported = false;
+                if tree.words.len() > pending {
+                    errors.push(SyntaxError::new(tok.range, "unexpected \"}\""));
+                    reported = true;
+                    let parent = parent_of(&stack);
+                    tree.push_directive(pending, tree.words.len(), DirectiveEnd::Missing, parent);
+                    pending = tree.words.len();
+                }
+                match stack.pop() {
+                    Some(Frame::Directive(id)) => tree.close_block(id, Some(tok.range), len),
+                    Some(Frame::Stray) => {}
+                    None => {
+                        if !reported {
+                            errors.push(SyntaxError::new(tok.range, "unexpected \"}\""));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let eof = TextRange::empty(len);
+    if tree.words.len() > pending {
+        errors.push(SyntaxError::new(
+            eof,
+            "unexpected end of file, expecting \";\" or \"}\"",
+        ));
+        let parent = parent_of(&stack);
+        tree.push_directive(pending, tree.words.len(), DirectiveEnd::Missing, parent);
+    } else if !stack.is_empty() {
+        errors.push(SyntaxError::new(
+            eof,
+            "unexpected end of file, expecting \"}\"",
+        ));
+    }
+    while let Some(frame) = stack.pop() {
+        if let Frame::Directive(id) = frame {
+            tree.close_block(id, None, len);
+        }
+    }
+
+    // Lexer errors and grammar errors, in file order (stable for equal offsets).
+    let mut all = lexer.errors;
+    all.append(&mut errors);
+    all.sort_by_key(|e| e.range.start);
+    check_unquoted_regex_braces(text, &tree, &mut all);
+    tree.errors = all;
+    tree
+}
+
+/// True when the directive named by `name` is a `*_by_lua_block` (the name decoded, so
+/// a quoted `"content_by_lua_block"` counts, as it does for nginx).
+fn is_lua_block_name(text: &[u8], name: &Token) -> bool {
+    const SUFFIX: &[u8] = b"_by_lua_block";
+    let raw = &text[name.range.as_range()];
+    if !name.escaped && name.quote == super::lexer::Quote::None {
+        return raw.ends_with(SUFFIX);
+    }
+    let content = match name.quote {
+        super::lexer::Quote::None => raw,
+        _ if name.unterminated => &raw[1..],
+        _ => &raw[1..raw.len().saturating_sub(1).max(1)],
+    };
+    super::lexer::unescape(content).ends_with(SUFFIX)
+}
+
+fn lua_token(body: TextRange) -> Token {
+    Token {
+        kind: TokenKind::LuaBody,
+        range: body,
+        quote: super::lexer::Quote::None,
+        escaped: false,
+        unterminated: false,
+    }
+}
+
+fn brace_token(r: TextRange) -> Token {
+    Token {
+        kind: TokenKind::RBrace,
+        range: r,
+        quote: super::lexer::Quote::None,
+        escaped: false,
+        unterminated: false,
+    }
+}
+
+/// nginx accepts `location ~ ^/a{2}$ {` syntactically but reads `{` as the start of the
+/// block, so the first "directive" inside is the rest of the regex (`2}$`) and nginx stops
+/// with `unknown directive "2}$"`. Report it with nginx's wording plus the cure.
+fn check_unquoted_regex_braces(text: &[u8], tree: &NginxTree, errors: &mut Vec<SyntaxError>) {
+    for d in tree.all(text) {
+        let Some(parent) = d.parent() else { continue };
+        // Only the first child, glued to the parent's `{`.
+        if parent.id().0 + 1 != d.id().0 {
+            continue;
+        }
+        let DirectiveEnd::Block { open, .. } = parent.end() else {
+            continue;
+        };
+        let name = d.name_word();
+        if name.range().start != open.end || name.quote() != super::lexer::Quote::None {
+            continue;
+        }
+        if looks_like_quantifier_rest(name.raw()) {
+            errors.push(SyntaxError::new(
+                name.range(),
+                format!(
+                    "unknown directive \"{}\" (a regular expression that contains \"{{\" must be quoted, e.g. \"^/a{{2}}$\")",
+                    String::from_utf8_lossy(name.raw())
+                ),
+            ));
+        }
+    }
+    errors.sort_by_key(|e| e.range.start);
+}
+
+/// `2}`, `1,3}`, `,5}…`: what is left of a regex quantifier after nginx split at `{`.
+fn looks_like_quantifier_rest(raw: &[u8]) -> bool {
+    let Some(close) = raw.iter().position(|&b| b == b'}') else {
+        return false;
+    };
+    let q = &raw[..close];
+    !q.is_empty()
+        && q.iter().all(|b| b.is_ascii_digit() || *b == b',')
+        && q.iter().any(|b| b.is_ascii_digit())
+}

@@ -1,0 +1,634 @@
+//! Include expansion as nginx does it (`ngx_conf_include` in src/core/ngx_conf_file.c):
+//! a relative pattern is joined to the prefix (the main file's folder unless given), a
+//! pattern with `*`, `?` or `[` is a glob whose matches are sorted and may be none, and a
+//! literal path that cannot be opened is an error worded like nginx's
+//! `open() "PATH" failed (2: No such file or directory)`.
+//!
+//! Files are visited breadth first in the order their includes appear (the order
+//! `crossplane parse` lists them), each file is read and parsed once even when several
+//! contexts include it, and no file is kept in memory longer than its visit unless the
+//! caller keeps it: [`walk`] hands each parsed file to a closure, [`load`] keeps them all in
+//! a [`Files`] store. Cycles cannot hang the walk (a file is parsed once) and are reported
+//! by an iterative search afterwards.
+
+use super::grammar::parse;
+use super::tree::{DirectiveEnd, DirectiveId, NginxTree};
+use crate::source::{FileId, Files, SourceFile, TextRange};
+use std::collections::{BTreeMap, HashMap};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Where the loader reads files from: the file system, or files already in memory (the
+/// virtual files of an `nginx -T` dump).
+pub trait FileSource {
+    /// Check that `path` can be opened, as nginx's `open()` of an include does.
+    fn check(&mut self, path: &Path) -> io::Result<()>;
+    /// Read the whole file.
+    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>>;
+    /// The paths matching a glob pattern (`*`, `?`, `[…]`; a leading `.` in a name must
+    /// be matched literally, as with glob(3)). Order does not matter: the loader sorts.
+    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>>;
+}
+
+/// The real file system.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FsSource;
+
+fn glob_options() -> glob::MatchOptions {
+    glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    }
+}
+
+impl FileSource for FsSource {
+    fn check(&mut self, path: &Path) -> io::Result<()> {
+        std::fs::File::open(path).map(|_| ())
+    }
+
+    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        let text = std::fs::read(path)?;
+        if text.len() > u32::MAX as usize {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "file is larger than 4 GiB",
+            ));
+        }
+        Ok(text)
+    }
+
+    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
+        let Some(p) = pattern.to_str() else {
+            return Ok(Vec::new());
+        };
+        match glob::glob_with(p, glob_options()) {
+            // An unreadable directory on the way is skipped, as glob(3) does by default.
+            Ok(paths) => Ok(paths.filter_map(Result::ok).collect()),
+            // glob(3) treats a malformed pattern such as `[` literally: no match.
+            Err(_) => Ok(Vec::new()),
+        }
+    }
+}
+
+/// Files held in memory, keyed by path.
+#[derive(Clone, Debug, Default)]
+pub struct MemorySource {
+    /// The files.
+    pub files: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+impl MemorySource {
+    /// An empty set of files.
+    pub fn new() -> Self {
+        MemorySource::default()
+    }
+
+    /// Add a file.
+    pub fn insert(&mut self, path: impl Into<PathBuf>, text: Vec<u8>) {
+        self.files.insert(path.into(), text);
+    }
+}
+
+fn not_found() -> io::Error {
+    io::Error::from_raw_os_error(2)
+}
+
+impl FileSource for MemorySource {
+    fn check(&mut self, path: &Path) -> io::Result<()> {
+        if self.files.contains_key(path) {
+            Ok(())
+        } else {
+            Err(not_found())
+        }
+    }
+
+    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        self.files.get(path).cloned().ok_or_else(not_found)
+    }
+
+    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
+        let Some(p) = pattern.to_str() else {
+            return Ok(Vec::new());
+        };
+        let Ok(pat) = glob::Pattern::new(p) else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .files
+            .keys()
+            .filter(|k| {
+                k.to_str()
+                    .is_some_and(|s| pat.matches_with(s, glob_options()))
+            })
+            .cloned()
+            .collect())
+    }
+}
+
+/// Word an I/O error as nginx does: `open() "PATH" failed (2: No such file or directory)`.
+pub fn nginx_open_error(path: &Path, e: &io::Error) -> String {
+    let text = e.to_string();
+    let reason = match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    match e.raw_os_error() {
+        Some(code) => format!("open() \"{}\" failed ({code}: {reason})", path.display()),
+        None => format!("open() \"{}\" failed ({reason})", path.display()),
+    }
+}
+
+/// One `include` directive and what it reached.
+#[derive(Clone, Debug)]
+pub struct Include {
+    /// Index (in visit order) of the file holding the directive.
+    pub from: usize,
+    /// The include directive in that file.
+    pub directive: DirectiveId,
+    /// The directive's span.
+    pub range: TextRange,
+    /// The first line of the directive (1-based), for messages.
+    pub line: u32,
+    /// The pattern as written (decoded).
+    pub pattern: String,
+    /// The pattern joined to the prefix.
+    pub resolved: PathBuf,
+    /// Names of the blocks around the directive inside its own file, outermost first.
+    pub local_context: Vec<String>,
+    /// Indices (in visit order) of the files it included, sorted by path for globs.
+    pub targets: Vec<usize>,
+    /// nginx's error when a literal path could not be opened.
+    pub error: Option<String>,
+}
+
+/// One visited file, handed to the [`walk`] closure.
+#[derive(Debug)]
+pub struct VisitedFile {
+    /// Index in visit order (0 is the main file).
+    pub index: usize,
+    /// The path as resolved (prefix joined to the include pattern).
+    pub path: PathBuf,
+    /// The bytes.
+    pub text: Vec<u8>,
+    /// The syntax tree.
+    pub tree: NginxTree,
+    /// Index range into [`WalkResult::includes`] of this file's include directives.
+    pub includes: std::ops::Range<usize>,
+}
+
+/// A file the walk reached but could not read after all (it vanished, or is a directory).
+#[derive(Clone, Debug)]
+pub struct Unreadable {
+    /// Index in visit order.
+    pub index: usize,
+    /// The path.
+    pub path: PathBuf,
+    /// nginx-style message.
+    pub message: String,
+}
+
+/// What a [`walk`] found besides the files themselves.
+#[derive(Clone, Debug, Default)]
+pub struct WalkResult {
+    /// Paths in visit order.
+    pub paths: Vec<PathBuf>,
+    /// Every include directive, grouped by file in visit order.
+    pub includes: Vec<Include>,
+    /// Files that were found but could not be read.
+    pub unreadable: Vec<Unreadable>,
+}
+
+impl WalkResult {
+    /// Include cycles: `(index into includes, message)` for each include that leads back
+    /// to a file that is still being included. Iterative: any depth is safe.
+    pub fn cycles(&self) -> Vec<(usize, String)> {
+        let n = self.paths.len();
+        let mut by_file: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, inc) in self.includes.iter().enumerate() {
+            if inc.from < n {
+                by_file[inc.from].push(i);
+            }
+        }
+        // 0 = unseen, 1 = on the stack, 2 = done.
+        let mut state = vec![0u8; n];
+        let mut out = Vec::new();
+        if n == 0 {
+            return out;
+        }
+        // Stack of (file, next include position, next target position).
+        let mut stack: Vec<(usize, usize, usize)> = vec![(0, 0, 0)];
+        state[0] = 1;
+        while let Some(top) = stack.last_mut() {
+            let (file, ii, ti) = *top;
+            let Some(&inc_idx) = by_file[file].get(ii) else {
+                state[file] = 2;
+                stack.pop();
+                continue;
+            };
+            let inc = &self.includes[inc_idx];
+            let Some(&target) = inc.targets.get(ti) else {
+                top.1 += 1;
+                top.2 = 0;
+                continue;
+            };
+            top.2 += 1;
+            match state[target] {
+                0 => {
+                    state[target] = 1;
+                    stack.push((target, 0, 0));
+                }
+                1 => {
+                    let from_pos = stack.iter().position(|f| f.0 == target).unwrap_or(0);
+                    let mut chain: Vec<String> = stack[from_pos..]
+                        .iter()
+                        .map(|f| format!("\"{}\"", self.paths[f.0].display()))
+                        .collect();
+                    chain.push(format!("\"{}\"", self.paths[target].display()));
+                    out.push((inc_idx, format!("include cycle: {}", chain.join(" -> "))));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The block paths each file is included into (the main file: one empty path),
+    /// following every include edge except those that close a cycle; at most
+    /// `MAX_CONTEXTS` distinct paths per file.
+    pub fn contexts(&self) -> Vec<Vec<Vec<String>>> {
+        const MAX_CONTEXTS: usize = 32;
+        let n = self.paths.len();
+        let mut out: Vec<Vec<Vec<String>>> = vec![Vec::new(); n];
+        if n == 0 {
+            return out;
+        }
+        out[0].push(Vec::new());
+        let back: std::collections::HashSet<usize> =
+            self.cycles().into_iter().map(|c| c.0).collect();
+        // Kahn's order over the edges that do not close a cycle.
+        let mut indegree = vec![0usize; n];
+        let mut edges_from: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, inc) in self.includes.iter().enumerate() {
+            if back.contains(&i) || inc.from >= n {
+                continue;
+            }
+            edges_from[inc.from].push(i);
+            for &t in &inc.targets {
+                if t < n {
+                    indegree[t] += 1;
+                }
+            }
+        }
+        let mut queue: std::collections::VecDeque<usize> =
+            (0..n).filter(|&i| indegree[i] == 0).collect();
+        while let Some(f) = queue.pop_front() {
+            for &ei in &edges_from[f] {
+                let inc = &self.includes[ei];
+                let from_ctx = out[f].clone();
+                for &t in &inc.targets {
+                    if t >= n {
+                        continue;
+                    }
+                    for ctx in &from_ctx {
+                        if out[t].len() >= MAX_CONTEXTS {
+                            break;
+                        }
+                        let mut c = ctx.clone();
+                        c.extend(inc.local_context.iter().cloned());
+                        if !out[t].contains(&c) {
+                            out[t].push(c);
+                        }
+                    }
+                    indegree[t] -= 1;
+                    if indegree[t] == 0 {
+                        queue.push_back(t);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Options of a [`walk`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WalkOptions {
+    /// Ignore the include directives after a file's first syntax error, as
+    /// `crossplane parse` does (it stops reading a file at its first error).
+    pub stop_at_first_error: bool,
+}
+
+/// Walk the main file and everything it includes, breadth first, handing each parsed
+/// file to `visit` (which may keep or drop it). Fails only when the main file cannot be
+/// read. `prefix` is the folder relative include patterns are joined to (nginx's conf
+/// prefix); `None` means the main file's folder.
+pub fn walk(
+    main: &Path,
+    prefix: Option<&Path>,
+    source: &mut dyn FileSource,
+    options: WalkOptions,
+    visit: &mut dyn FnMut(VisitedFile),
+) -> io::Result<WalkResult> {
+    let prefix: PathBuf = match prefix {
+        Some(p) => p.to_path_buf(),
+        None => main.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let mut result = WalkResult {
+        paths: vec![main.to_path_buf()],
+        ..WalkResult::default()
+    };
+    let mut index_of: HashMap<PathBuf, usize> = HashMap::new();
+    index_of.insert(main.to_path_buf(), 0);
+
+    let mut next = 0;
+    while next < result.paths.len() {
+        let index = next;
+        next += 1;
+        let path = result.paths[index].clone();
+        let text = match source.read(&path) {
+            Ok(t) => t,
+            Err(e) if index == 0 => return Err(e),
+            Err(e) => {
+                result.unreadable.push(Unreadable {
+                    index,
+                    path: path.clone(),
+                    message: nginx_open_error(&path, &e),
+                });
+                continue;
+            }
+        };
+        let tree = parse(&text);
+        let inc_start = result.includes.len();
+        let mut line_index: Option<crate::source::LineIndex> = None;
+        let cutoff = match (options.stop_at_first_error, tree.errors.first()) {
+            (true, Some(e)) => e.range.start,
+            _ => u32::MAX,
+        };
+        for d in tree.all(&text) {
+            if d.span().start >= cutoff {
+                break;
+            }
+            if !d.is("include")
+                || !matches!(d.end(), DirectiveEnd::Semicolon(_))
+                || d.arg_count() != 1
+            {
+                continue;
+            }
+            let Some(arg) = d.arg(0) else { continue };
+            let pattern_bytes = arg.value().into_owned();
+            let pattern = String::from_utf8_lossy(&pattern_bytes).into_owned();
+            let resolved = join_prefix(&prefix, &pattern_bytes);
+            let local_context: Vec<String> =
+                d.block_path().into_iter().map(|c| c.into_owned()).collect();
+            let li = line_index.get_or_insert_with(|| crate::source::LineIndex::new(&text));
+            let line = li.line_of(d.span().start) as u32 + 1;
+            let mut targets = Vec::new();
+            let mut error = None;
+            if has_glob_magic(&pattern_bytes) {
+                let mut matches = source.glob(&resolved).unwrap_or_default();
+                matches.sort_by(|a, b| path_bytes(a).cmp(&path_bytes(b)));
+                matches.dedup();
+                for m in matches {
+                    targets.push(intern(&mut index_of, &mut result.paths, m));
+                }
+            } else {
+                match index_of.get(&resolved) {
+                    Some(&i) => targets.push(i),
+                    None => match source.check(&resolved) {
+                        Ok(()) => {
+                            targets.push(intern(&mut index_of, &mut result.paths, resolved.clone()))
+                        }
+                        Err(e) => error = Some(nginx_open_error(&resolved, &e)),
+                    },
+                }
+            }
+            result.includes.push(Include {
+                from: index,
+                directive: d.id(),
+                range: d.span(),
+                line,
+                pattern,
+                resolved,
+                local_context,
+                targets,
+                error,
+            });
+        }
+        let inc_end = result.includes.len();
+        visit(VisitedFile {
+            index,
+            path,
+            text,
+            tree,
+            includes: inc_start..inc_end,
+        });
+    }
+    Ok(result)
+}
+
+fn intern(
+    index_of: &mut HashMap<PathBuf, usize>,
+    paths: &mut Vec<PathBuf>,
+    path: PathBuf,
+) -> usize {
+    if let Some(&i) = index_of.get(&path) {
+        return i;
+    }
+    let i = paths.len();
+    paths.push(path.clone());
+    index_of.insert(path, i);
+    i
+}
+
+/// nginx tests a pattern with `strpbrk(file, "*?[")`.
+pub fn has_glob_magic(pattern: &[u8]) -> bool {
+    pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['))
+}
+
+/// Join a decoded include pattern to the prefix, as `ngx_conf_full_name` does: an
+/// absolute pattern stays as it is.
+pub fn join_prefix(prefix: &Path, pattern: &[u8]) -> PathBuf {
+    let p = bytes_to_path(pattern);
+    if p.is_absolute() {
+        p
+    } else {
+        prefix.join(p)
+    }
+}
+
+#[cfg(unix)]
+fn bytes_to_path(b: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(b))
+}
+
+#[cfg(not(unix))]
+fn bytes_to_path(b: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(b).into_owned())
+}
+
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().as_bytes().to_vec()
+}
+
+/// One file of a loaded configuration.
+#[derive(Debug)]
+pub struct ConfigFile {
+    /// The file in the run's [`Files`] store.
+    pub file: FileId,
+    /// Its syntax tree.
+    pub tree: NginxTree,
+    /// The block paths it is included into, e.g. `[["http", "server"]]`; one empty path
+    /// for the main file. A file included from several places has several.
+    pub contexts: Vec<Vec<String>>,
+}
+
+/// A problem with includes: a missing literal file, an unreadable match, a cycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncludeError {
+    /// The file holding the include directive.
+    pub file: FileId,
+    /// The include directive.
+    pub range: TextRange,
+    /// nginx's wording where it has one.
+    pub message: String,
+}
+
+/// One resolved `include` edge.
+#[derive(Clone, Debug)]
+pub struct IncludeEdge {
+    /// The file holding the directive.
+    pub from: FileId,
+    /// The directive.
+    pub directive: DirectiveId,
+    /// Its span.
+    pub range: TextRange,
+    /// Block names around it inside its file.
+    pub local_context: Vec<String>,
+    /// The files it included, in nginx's order.
+    pub targets: Vec<FileId>,
+}
+
+/// An nginx configuration: the main file and every file it includes.
+#[derive(Debug)]
+pub struct NginxConfig {
+    /// The main file.
+    pub main: FileId,
+    /// Every file, in visit order (the main file first).
+    pub files: Vec<ConfigFile>,
+    /// Every include directive.
+    pub includes: Vec<IncludeEdge>,
+    /// Include problems.
+    pub errors: Vec<IncludeError>,
+}
+
+impl NginxConfig {
+    /// The parsed file with this id.
+    pub fn file(&self, id: FileId) -> Option<&ConfigFile> {
+        self.files.iter().find(|f| f.file == id)
+    }
+
+    /// True when no file has a syntax error and no include failed.
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty() && self.files.iter().all(|f| f.tree.is_ok())
+    }
+}
+
+/// Load `main` and its includes from the file system into `files`.
+pub fn load(main: &Path, prefix: Option<&Path>, files: &mut Files) -> io::Result<NginxConfig> {
+    load_from(main, prefix, files, &mut FsSource)
+}
+
+/// Load `main` and its includes from `source` into `files`.
+pub fn load_from(
+    main: &Path,
+    prefix: Option<&Path>,
+    files: &mut Files,
+    source: &mut dyn FileSource,
+) -> io::Result<NginxConfig> {
+    let mut visited: Vec<(usize, FileId, NginxTree)> = Vec::new();
+    let result = walk(
+        main,
+        prefix,
+        source,
+        WalkOptions::default(),
+        &mut |v: VisitedFile| {
+            let id = files.add(SourceFile::new(v.path, v.text));
+            visited.push((v.index, id, v.tree));
+        },
+    )?;
+    let mut id_of: Vec<Option<FileId>> = vec![None; result.paths.len()];
+    for (index, id, _) in &visited {
+        id_of[*index] = Some(*id);
+    }
+    let contexts = result.contexts();
+    let main_id = id_of[0].unwrap_or(FileId(0));
+    let mut errors = Vec::new();
+    let mut includes = Vec::new();
+    for inc in &result.includes {
+        let Some(from) = id_of[inc.from] else {
+            continue;
+        };
+        if let Some(msg) = &inc.error {
+            errors.push(IncludeError {
+                file: from,
+                range: inc.range,
+                message: msg.clone(),
+            });
+        }
+        includes.push(IncludeEdge {
+            from,
+            directive: inc.directive,
+            range: inc.range,
+            local_context: inc.local_context.clone(),
+            targets: inc.targets.iter().filter_map(|&t| id_of[t]).collect(),
+        });
+    }
+    for u in &result.unreadable {
+        if let Some(inc) = result
+            .includes
+            .iter()
+            .find(|i| i.targets.contains(&u.index))
+        {
+            if let Some(from) = id_of[inc.from] {
+                errors.push(IncludeError {
+                    file: from,
+                    range: inc.range,
+                    message: u.message.clone(),
+                });
+            }
+        }
+    }
+    for (inc_idx, msg) in result.cycles() {
+        let inc = &result.includes[inc_idx];
+        if let Some(from) = id_of[inc.from] {
+            errors.push(IncludeError {
+                file: from,
+                range: inc.range,
+                message: msg,
+            });
+        }
+    }
+    let files_out = visited
+        .into_iter()
+        .map(|(index, file, tree)| ConfigFile {
+            file,
+            tree,
+            contexts: contexts.get(index).cloned().unwrap_or_default(),
+        })
+        .collect();
+    Ok(NginxConfig {
+        main: main_id,
+        files: files_out,
+        includes,
+        errors,
+    })
+}
