@@ -21,8 +21,8 @@ pub struct CheckArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format (default: human).
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<String>,
+    #[arg(long, value_enum)]
+    pub format: Option<crate::output::OutputFormat>,
     /// Print the fixes as a unified diff instead of writing them.
     #[arg(long)]
     pub diff: bool,

@@ -1,5 +1,7 @@
 //! The command line: clap definitions and the subcommands.
 
+pub mod check;
+pub mod check_args;
 mod parse;
 mod parse_ini;
 mod parse_nginx;
@@ -29,6 +31,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Lint files and folders (nginx, PHP-FPM, php.ini) as one stack.
+    Check(check_args::CheckArgs),
     /// Parse one file (with its includes) and print its syntax tree.
     Parse(ParseArgs),
     /// List the rules.
@@ -105,6 +109,11 @@ where
         }
     };
     match cli.command {
+        Command::Check(args) => {
+            use std::io::IsTerminal;
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            check::run(&args, &mut std::io::stdin().lock(), out, err, color)
+        }
         Command::Parse(args) => parse::run(&args, out, err),
         Command::Rules { format } => rules::list(format, out),
         Command::Explain { rule } => rules::explain(&rule, out, err),

@@ -4,6 +4,7 @@
 //! never reads files or touches text itself. Its documentation, `rules/<id>.md`, is compiled
 //! into the binary for `gatelint explain` and its examples are run by the test suite.
 
+pub mod core;
 pub mod doc;
 pub mod nginx;
 

@@ -1,0 +1,337 @@
+//! `gatelint check`: discover, load, lint, fix, print.
+
+use super::check_args::{CheckArgs, FailOn};
+use super::{KindArg, EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK};
+use crate::config::{Config, ConfigError};
+use crate::diagnostic::{Applicability, Diagnostic, Severity};
+use crate::discover::{self, Input};
+use crate::fix::{fix_to_fixpoint, DEFAULT_MAX_ROUNDS};
+use crate::output::{write_report, OutputFormat, Report, RuleMeta};
+use crate::source::{FileKind, Files, SourceFile};
+use crate::workspace::source::{root_of, StackSource};
+use crate::workspace::{lint, Plan, Workspace};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Run `gatelint check`, reading `-` from `stdin`.
+pub fn run(
+    args: &CheckArgs,
+    stdin: &mut dyn Read,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    color: bool,
+) -> i32 {
+    let format = args.format.unwrap_or(OutputFormat::Human);
+    let mut config = match load_config(args) {
+        Ok(c) => c,
+        Err((e, text)) => {
+            let _ = writeln!(err, "error: {}", e.render(text.as_bytes()));
+            return EXIT_FAILURE;
+        }
+    };
+    if let Err(msg) = apply_cli(args, &mut config) {
+        let _ = writeln!(err, "error: {msg}");
+        return EXIT_FAILURE;
+    }
+    let forced = args.kind.map(kind_of);
+
+    // Inputs: paths from disk, or stdin.
+    let mut failed = false;
+    let mut plan = Plan {
+        prefix: args.prefix.clone(),
+        ..Plan::default()
+    };
+    let mut only: Option<PathBuf> = None;
+    let uses_stdin = args.paths.iter().any(|p| p == Path::new("-"));
+    if uses_stdin {
+        let mut buf = Vec::new();
+        if let Err(e) = stdin.read_to_end(&mut buf) {
+            let _ = writeln!(err, "error: cannot read stdin: {e}");
+            return EXIT_FAILURE;
+        }
+        if discover::is_nginx_t_output(&buf) && args.stdin_filename.is_none() {
+            for (path, text) in discover::split_nginx_t(&buf) {
+                plan.inputs.push(Input {
+                    path,
+                    kind: forced.unwrap_or(FileKind::Nginx),
+                    text: Some(text),
+                });
+            }
+        } else {
+            let path = args
+                .stdin_filename
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("<stdin>"));
+            let kind = forced
+                .or_else(|| discover::classify_by_name(&path))
+                .or_else(|| discover::classify_by_content(&buf))
+                .unwrap_or(FileKind::Nginx);
+            if args.stdin_filename.is_some() {
+                // The rest of the tree the buffer belongs to is read from disk.
+                only = Some(path.clone());
+                plan.root = root_of(&path);
+                let tree = plan
+                    .root
+                    .clone()
+                    .or_else(|| path.parent().map(Path::to_path_buf))
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or_else(|| PathBuf::from("."));
+                let (inputs, _) = discover::discover(&[tree], forced);
+                plan.inputs
+                    .extend(inputs.into_iter().filter(|i| i.path != path));
+            }
+            plan.inputs.push(Input {
+                path,
+                kind,
+                text: Some(buf),
+            });
+        }
+    }
+    let disk: Vec<PathBuf> = args
+        .paths
+        .iter()
+        .filter(|p| *p != Path::new("-"))
+        .cloned()
+        .collect();
+    if !disk.is_empty() {
+        if plan.root.is_none() {
+            plan.root = disk.iter().find_map(|p| root_of(p));
+        }
+        let (inputs, errors) = discover::discover(&disk, forced);
+        for e in errors {
+            let _ = writeln!(err, "error: {}", e.message);
+            failed = true;
+        }
+        plan.inputs.extend(inputs);
+    }
+
+    let mut source = StackSource::new(plan.root.clone());
+    let mut ws = Workspace::load(&plan, &mut source);
+    for e in &ws.errors {
+        let _ = writeln!(err, "error: {}", e.message());
+        failed = true;
+    }
+
+    let level = if args.unsafe_fixes {
+        Applicability::Unsafe
+    } else {
+        Applicability::Safe
+    };
+    let mut diagnostics;
+    if args.fix || args.diff {
+        let outcome = {
+            let plan = &plan;
+            let config = &config;
+            let root = plan.root.clone();
+            let mut relint = |files: &Files| -> Vec<Diagnostic> {
+                let mut src = StackSource::new(root.clone());
+                for (_, f) in files.iter() {
+                    src.overlay.insert(f.path.clone(), f.text.clone());
+                }
+                let again = Workspace::load(plan, &mut src);
+                remap(lint(&again, config), &again.files, files)
+            };
+            let kinds: Vec<(PathBuf, FileKind)> = ws
+                .kinds
+                .iter()
+                .map(|(id, k)| (ws.files.get(*id).path.clone(), *k))
+                .collect();
+            let broken = ws.broken.clone();
+            let broken_paths: Vec<PathBuf> = broken
+                .iter()
+                .map(|id| ws.files.get(*id).path.clone())
+                .collect();
+            let reparses = move |f: &SourceFile| -> bool {
+                if broken_paths.contains(&f.path) {
+                    return false;
+                }
+                match kinds.iter().find(|(p, _)| *p == f.path).map(|(_, k)| *k) {
+                    Some(FileKind::Nginx) => crate::workspace::nginx_load::parses(f),
+                    Some(kind) => crate::workspace::parses(kind, f),
+                    None => false,
+                }
+            };
+            fix_to_fixpoint(
+                &mut ws.files,
+                level,
+                DEFAULT_MAX_ROUNDS,
+                &mut relint,
+                &reparses,
+            )
+        };
+        for e in &outcome.errors {
+            let _ = writeln!(err, "{}", e.describe(&ws.files));
+        }
+        if args.diff {
+            let diff = outcome.diff(&ws.files);
+            let _ = out.write_all(&diff);
+            // The findings go to stderr so stdout stays a patch.
+            diagnostics = outcome.diagnostics.clone();
+            let summary = format!(
+                "{} fixed, {} remaining\n",
+                outcome.applied,
+                diagnostics.len()
+            );
+            let _ = err.write_all(summary.as_bytes());
+            let code = if failed {
+                EXIT_FAILURE
+            } else if !diff.is_empty() || fails(&diagnostics, &config) {
+                EXIT_FINDINGS
+            } else {
+                EXIT_OK
+            };
+            return code;
+        }
+        for (file, e) in outcome.write(&ws.files) {
+            let _ = writeln!(
+                err,
+                "error: cannot write {}: {e}",
+                ws.files.get(file).display_path()
+            );
+            failed = true;
+        }
+        if outcome.applied > 0 {
+            let _ = writeln!(
+                err,
+                "fixed {} finding{} in {} file{}",
+                outcome.applied,
+                if outcome.applied == 1 { "" } else { "s" },
+                outcome.changed.len(),
+                if outcome.changed.len() == 1 { "" } else { "s" }
+            );
+        }
+        diagnostics = outcome.diagnostics;
+    } else {
+        diagnostics = lint(&ws, &config);
+    }
+    if let Some(only) = &only {
+        diagnostics.retain(|d| &ws.files.get(d.file).path == only);
+    }
+
+    let rules: Vec<RuleMeta> = crate::rules::registry()
+        .iter()
+        .map(|r| {
+            let m = r.meta();
+            RuleMeta {
+                id: m.id,
+                summary: m.summary,
+                default_severity: m.severity,
+                fix_applicability: m.fix,
+            }
+        })
+        .collect();
+    let report = Report {
+        files: &ws.files,
+        file_kinds: &ws.kinds,
+        diagnostics: &diagnostics,
+        rules: &rules,
+    };
+    if let Err(e) = write_report(format, &report, out, color) {
+        let _ = writeln!(err, "error: cannot write the report: {e}");
+        return EXIT_FAILURE;
+    }
+    if failed {
+        EXIT_FAILURE
+    } else if fails(&diagnostics, &config) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// True when a finding is at or above the failure threshold.
+fn fails(diagnostics: &[Diagnostic], config: &Config) -> bool {
+    let threshold = config.fail_on.unwrap_or(Severity::Warning);
+    diagnostics.iter().any(|d| d.severity >= threshold)
+}
+
+/// Diagnostics of a re-loaded workspace, with file ids of the original store.
+fn remap(diags: Vec<Diagnostic>, from: &Files, to: &Files) -> Vec<Diagnostic> {
+    let map = |id| to.find(&from.get(id).path);
+    diags
+        .into_iter()
+        .filter_map(|mut d| {
+            d.file = map(d.file)?;
+            for r in &mut d.related {
+                r.file = map(r.file)?;
+            }
+            if let Some(fix) = &mut d.fix {
+                for e in &mut fix.edits {
+                    e.file = map(e.file)?;
+                }
+            }
+            Some(d)
+        })
+        .collect()
+}
+
+fn kind_of(k: KindArg) -> FileKind {
+    match k {
+        KindArg::Nginx => FileKind::Nginx,
+        KindArg::Fpm => FileKind::Fpm,
+        KindArg::PhpIni => FileKind::PhpIni,
+    }
+}
+
+/// The settings file named with --config, or found walking up from the first input.
+fn load_config(args: &CheckArgs) -> Result<Config, (ConfigError, String)> {
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => args
+            .stdin_filename
+            .iter()
+            .chain(args.paths.iter().filter(|p| *p != Path::new("-")))
+            .find_map(|p| Config::find_for(p)),
+    };
+    match path {
+        None => Ok(Config::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            Config::load(&p).map(|(c, _)| c).map_err(|e| (e, text))
+        }
+    }
+}
+
+/// Lay the command line over the config file.
+fn apply_cli(args: &CheckArgs, config: &mut Config) -> Result<(), String> {
+    if !args.select.is_empty() {
+        config.select = Some(args.select.clone());
+    }
+    config.ignore.extend(args.ignore.iter().cloned());
+    let known: Vec<&str> = crate::rules::registry()
+        .iter()
+        .map(|r| r.meta().id)
+        .collect();
+    for id in config
+        .select
+        .iter()
+        .flatten()
+        .chain(config.ignore.iter())
+        .chain(config.severity.keys())
+        .chain(config.rules.keys())
+    {
+        if id != "all" && !known.contains(&id.as_str()) {
+            let hint = super::rules::closest_rule(id)
+                .map(|n| format!(" (did you mean `{n}`?)"))
+                .unwrap_or_default();
+            return Err(format!("unknown rule `{id}`{hint}"));
+        }
+    }
+    if let Some(f) = args.fail_on {
+        config.fail_on = Some(match f {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+        });
+    }
+    if let Some(m) = &args.host_memory {
+        config.host.memory =
+            Some(crate::config::parse_size(m).ok_or_else(|| {
+                format!("invalid --host-memory `{m}`, expected a size such as 8G")
+            })?);
+    }
+    if let Some(c) = args.host_cpus {
+        config.host.cpus = Some(c);
+    }
+    Ok(())
+}

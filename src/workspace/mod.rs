@@ -1,0 +1,226 @@
+//! The workspace of one run: every file read, the stack model built from them, and the
+//! problems met on the way (unreadable inputs, syntax errors, bad includes).
+//!
+//! [`Workspace::load`] turns the discovered inputs into the model: nginx roots with their
+//! includes, fragments no root reached, PHP-FPM configurations, php.ini files. The fix loop
+//! loads again from the fixed texts ([`StackSource::overlay`]) to lint them.
+
+pub mod nginx_load;
+pub mod source;
+
+use crate::discover::Input;
+use crate::model::stack::{FileProblem, ProblemKind, Stack};
+use crate::source::{FileId, FileKind, Files, SourceFile, TextRange};
+use crate::syntax::nginx::NginxTree;
+use source::StackSource;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// An input that could not be read at all.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The file could not be read.
+    Unreadable {
+        /// The path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl LoadError {
+    /// The message for the error stream.
+    pub fn message(&self) -> &str {
+        match self {
+            LoadError::Unreadable { message, .. } => message,
+        }
+    }
+}
+
+/// What to load: the inputs and how to read them.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// The discovered inputs.
+    pub inputs: Vec<Input>,
+    /// The folder standing for `/` (see [`StackSource`]).
+    pub root: Option<PathBuf>,
+    /// The nginx prefix for relative includes (default: each root file's folder).
+    pub prefix: Option<PathBuf>,
+}
+
+/// Every file of one run, the stack model, and what went wrong while loading.
+#[derive(Debug, Default)]
+pub struct Workspace {
+    /// The folder standing for `/`.
+    pub root: Option<PathBuf>,
+    /// Every file read.
+    pub files: Files,
+    /// The kind of each file, in the order read.
+    pub kinds: Vec<(FileId, FileKind)>,
+    /// The joined model.
+    pub stack: Stack,
+    /// Inputs that could not be read.
+    pub errors: Vec<LoadError>,
+    /// Files with at least one syntax error (never written by `--fix`).
+    pub broken: HashSet<FileId>,
+}
+
+impl Workspace {
+    /// Load every input of `plan` through `source`.
+    pub fn load(plan: &Plan, source: &mut StackSource) -> Workspace {
+        let mut ws = Workspace {
+            root: plan.root.clone(),
+            ..Workspace::default()
+        };
+        for input in &plan.inputs {
+            if let Some(text) = &input.text {
+                let p = source.map(&input.path);
+                source.overlay.entry(p).or_insert_with(|| text.clone());
+            }
+        }
+        // nginx: roots first (a file with a top-level events/http/stream/mail block or
+        // named nginx.conf), then the fragments no root reached.
+        let nginx: Vec<&Input> = plan
+            .inputs
+            .iter()
+            .filter(|i| i.kind == FileKind::Nginx)
+            .collect();
+        let mut reached: HashSet<PathBuf> = HashSet::new();
+        let (roots, fragments): (Vec<&Input>, Vec<&Input>) =
+            nginx.iter().partition(|i| is_nginx_root(source, &i.path));
+        for input in roots {
+            let display = source.map(&input.path);
+            if reached.contains(&display) {
+                continue;
+            }
+            let ids = nginx_load::load_root(&mut ws, source, &input.path, plan.prefix.as_deref());
+            for id in ids {
+                reached.insert(ws.files.get(id).path.clone());
+            }
+        }
+        for input in fragments {
+            let display = source.map(&input.path);
+            if reached.contains(&display) {
+                continue;
+            }
+            let ids = nginx_load::load_fragment(&mut ws, source, &input.path);
+            for id in ids {
+                reached.insert(ws.files.get(id).path.clone());
+            }
+        }
+        ws
+    }
+
+    /// Add a file (or find it when it was read already) and return its id.
+    pub fn add_file(&mut self, path: PathBuf, text: Vec<u8>, kind: FileKind) -> FileId {
+        if let Some(id) = self.files.find(&path) {
+            return id;
+        }
+        let id = self.files.add(SourceFile::new(path, text));
+        self.kinds.push((id, kind));
+        id
+    }
+
+    /// Record the syntax errors of an nginx file.
+    pub fn record_nginx_syntax(&mut self, file: FileId, tree: &NginxTree) {
+        if tree.errors.is_empty() {
+            return;
+        }
+        if !self.broken.insert(file) {
+            return;
+        }
+        for e in &tree.errors {
+            self.stack.problems.push(FileProblem {
+                kind: ProblemKind::Syntax,
+                file,
+                range: e.range,
+                message: e.message.clone(),
+                note: None,
+            });
+        }
+    }
+
+    /// Record the suppression comments of a file, once.
+    pub fn record_suppressions(
+        &mut self,
+        file: FileId,
+        comments: &[TextRange],
+        items: &[TextRange],
+    ) {
+        if self.stack.suppressions.iter().any(|s| s.file == file)
+            || self.stack.bad_suppressions.iter().any(|s| s.0 == file)
+        {
+            return;
+        }
+        let text = &self.files.get(file).text;
+        let (found, bad) = crate::suppress::find_suppressions(file, text, comments, items);
+        self.stack.suppressions.extend(found);
+        self.stack
+            .bad_suppressions
+            .extend(bad.into_iter().map(|(r, m)| (file, r, m)));
+    }
+
+    /// Record an include or load problem at a directive.
+    pub fn push_load_problem(&mut self, file: FileId, range: TextRange, message: String) {
+        let p = FileProblem {
+            kind: ProblemKind::Include,
+            file,
+            range,
+            message,
+            note: None,
+        };
+        if !self.stack.problems.contains(&p) {
+            self.stack.problems.push(p);
+        }
+    }
+
+    /// The kind of a file of this workspace.
+    pub fn kind_of(&self, file: FileId) -> Option<FileKind> {
+        self.kinds.iter().find(|(f, _)| *f == file).map(|(_, k)| *k)
+    }
+}
+
+/// True when an nginx input is a main file rather than a fragment: named `nginx.conf`, or
+/// holding a top-level `events`, `http`, `stream` or `mail` block.
+fn is_nginx_root(source: &mut StackSource, path: &Path) -> bool {
+    if path.file_name().is_some_and(|n| n == "nginx.conf") {
+        return true;
+    }
+    let Ok(text) = crate::syntax::nginx::FileSource::read(source, path) else {
+        return true;
+    };
+    let tree = crate::syntax::nginx::parse(&text);
+    let is_root = tree
+        .roots(&text)
+        .any(|d| ["events", "http", "stream", "mail"].iter().any(|n| d.is(n)));
+    is_root
+}
+
+/// Run every enabled rule over the workspace and drop the findings that suppression
+/// comments cover.
+pub fn lint(ws: &Workspace, config: &crate::config::Config) -> Vec<crate::diagnostic::Diagnostic> {
+    let cx = crate::rules::Checker {
+        files: &ws.files,
+        stack: &ws.stack,
+        config,
+    };
+    let mut diags = crate::rules::run_rules(&cx);
+    diags.retain(|d| {
+        d.rule == "invalid-suppression"
+            || !ws
+                .stack
+                .suppressions
+                .iter()
+                .any(|s| s.covers(d.file, d.range, d.rule))
+    });
+    diags
+}
+
+/// Whether a PHP-side file parses without a syntax error (for the fix loop).
+pub fn parses(kind: FileKind, file: &SourceFile) -> bool {
+    match kind {
+        FileKind::Nginx => nginx_load::parses(file),
+        // The ini parsers are wired in with the PHP model.
+        FileKind::Fpm | FileKind::PhpIni => false,
+    }
+}

@@ -1,0 +1,305 @@
+//! Loading nginx configurations into the [`NginxModel`]: each root file with everything it
+//! includes, and each fragment that no root reached, in the context its content implies.
+
+use super::source::StackSource;
+use super::{LoadError, Workspace};
+use crate::model::nginx::{Arg, BlockId, BlockKind, Directive, NginxModel};
+use crate::source::{FileId, FileKind, SourceFile};
+use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Expansion stops past this many directives in one model: a file that includes another
+/// twice, which includes another twice, … grows exponentially.
+const MAX_MODEL_DIRECTIVES: usize = 4_000_000;
+
+/// Include chains deeper than this are cut (nginx itself has no limit, but such a chain is
+/// almost surely a cycle through different paths to one file).
+const MAX_INCLUDE_DEPTH: usize = 64;
+
+/// One parsed file of a walk, with its id in the run's files.
+struct Loaded {
+    file: FileId,
+    text: Vec<u8>,
+    tree: NginxTree,
+}
+
+/// Load the nginx root `main` with its includes into `ws`. Returns the ids of every file
+/// the walk reached (the root included).
+pub fn load_root(
+    ws: &mut Workspace,
+    source: &mut StackSource,
+    main: &Path,
+    prefix: Option<&Path>,
+) -> Vec<FileId> {
+    let mut visited: Vec<Option<Loaded>> = Vec::new();
+    let mut ids: Vec<FileId> = Vec::new();
+    let mut visit = |v: VisitedFile| {
+        let display = source_map(ws_root(&ws.root), &v.path);
+        let file = ws.add_file(display, v.text.clone(), FileKind::Nginx);
+        if visited.len() <= v.index {
+            visited.resize_with(v.index + 1, || None);
+        }
+        ids.push(file);
+        visited[v.index] = Some(Loaded {
+            file,
+            text: v.text,
+            tree: v.tree,
+        });
+    };
+    let result = match walk(main, prefix, source, WalkOptions::default(), &mut visit) {
+        Ok(r) => r,
+        Err(e) => {
+            ws.errors.push(LoadError::Unreadable {
+                path: main.to_path_buf(),
+                message: format!("cannot read {}: {e}", main.display()),
+            });
+            return Vec::new();
+        }
+    };
+    // Syntax errors of every file (once per file, however often it is reached).
+    for l in visited.iter().flatten() {
+        ws.record_nginx_syntax(l.file, &l.tree);
+        if !l.tree.comments().is_empty() {
+            let items: Vec<_> = l.tree.all(&l.text).map(|d| d.span()).collect();
+            ws.record_suppressions(l.file, l.tree.comments(), &items);
+        }
+    }
+    // Include problems, reported at the include directive.
+    for inc in &result.includes {
+        let Some(Some(from)) = visited.get(inc.from) else {
+            continue;
+        };
+        if let Some(msg) = &inc.error {
+            ws.push_load_problem(from.file, inc.range, msg.clone());
+        }
+    }
+    for (inc_idx, msg) in result.cycles() {
+        let inc = &result.includes[inc_idx];
+        if let Some(Some(from)) = visited.get(inc.from) {
+            ws.push_load_problem(from.file, inc.range, msg);
+        }
+    }
+    for u in &result.unreadable {
+        // The include that reached it carries no error; say it at each include.
+        for inc in result
+            .includes
+            .iter()
+            .filter(|i| i.targets.contains(&u.index))
+        {
+            if let Some(Some(from)) = visited.get(inc.from) {
+                ws.push_load_problem(from.file, inc.range, u.message.clone());
+            }
+        }
+    }
+    // Which files each include directive pulls in, by (file index, directive id).
+    let mut targets: HashMap<(usize, u32), Vec<usize>> = HashMap::new();
+    for inc in &result.includes {
+        targets
+            .entry((inc.from, inc.directive.0))
+            .or_default()
+            .extend(inc.targets.iter().copied());
+    }
+    if let Some(Some(root)) = visited.first() {
+        let kind = BlockKind::Main;
+        build_model(&mut ws.stack.nginx, &visited, &targets, root, kind);
+    }
+    ids
+}
+
+/// Load a fragment that no root included, in the context its top-level directives imply.
+pub fn load_fragment(ws: &mut Workspace, source: &mut StackSource, path: &Path) -> Vec<FileId> {
+    // Parse once to see what the fragment holds, then load it as a root of that kind.
+    let text = match crate::syntax::nginx::FileSource::read(source, path) {
+        Ok(t) => t,
+        Err(e) => {
+            ws.errors.push(LoadError::Unreadable {
+                path: path.to_path_buf(),
+                message: format!("cannot read {}: {e}", path.display()),
+            });
+            return Vec::new();
+        }
+    };
+    let tree = crate::syntax::nginx::parse(&text);
+    let kind = implied_context(&tree, &text);
+    let before = ws.stack.nginx.roots.len();
+    let ids = load_root(ws, source, path, None);
+    // Re-type the main block the load created.
+    if let Some(&root) = ws.stack.nginx.roots.get(before) {
+        ws.stack.nginx.blocks[root.0 as usize].kind = kind;
+    }
+    ids
+}
+
+/// The block kind a fragment's top-level directives belong in.
+fn implied_context(tree: &NginxTree, text: &[u8]) -> BlockKind {
+    let names: Vec<String> = tree.roots(text).map(|d| d.name().into_owned()).collect();
+    let has = |n: &[&str]| names.iter().any(|x| n.contains(&x.as_str()));
+    if has(&[
+        "http",
+        "events",
+        "stream",
+        "mail",
+        "worker_processes",
+        "user",
+    ]) {
+        BlockKind::Main
+    } else if has(&[
+        "server",
+        "upstream",
+        "map",
+        "log_format",
+        "geo",
+        "limit_req_zone",
+    ]) {
+        BlockKind::Http
+    } else if has(&["location", "listen", "server_name"]) {
+        BlockKind::Server
+    } else {
+        BlockKind::Location
+    }
+}
+
+fn ws_root(root: &Option<PathBuf>) -> Option<&Path> {
+    root.as_deref()
+}
+
+/// Map an absolute path under the run's root, as [`StackSource::map`] does.
+fn source_map(root: Option<&Path>, path: &Path) -> PathBuf {
+    StackSource::new(root.map(Path::to_path_buf)).map(path)
+}
+
+/// One level of the expansion: the directives of `iter` go into `block`.
+struct Frame<'a> {
+    loaded: &'a Loaded,
+    index: usize,
+    iter: Children<'a>,
+    block: BlockId,
+    /// File indices of the include chain that led here (for cycle cuts).
+    chain: Vec<usize>,
+}
+
+/// Expand the root file and its includes into a new main block of `model`, without
+/// recursion (any nesting depth is safe).
+fn build_model(
+    model: &mut NginxModel,
+    visited: &[Option<Loaded>],
+    targets: &HashMap<(usize, u32), Vec<usize>>,
+    root: &Loaded,
+    kind: BlockKind,
+) {
+    let end = root.text.len() as u32;
+    let main = model.add_block(kind, None, root.file, 0, end);
+    if root.text.contains(&b'\r') && root.text.windows(2).any(|w| w == b"\r\n") {
+        model.crlf_files.insert(root.file);
+    }
+    let mut stack = vec![Frame {
+        loaded: root,
+        index: 0,
+        iter: root.tree.roots(&root.text),
+        block: main,
+        chain: vec![0],
+    }];
+    while let Some(frame) = stack.last_mut() {
+        let Some(d) = frame.iter.next() else {
+            stack.pop();
+            continue;
+        };
+        if model.directives.len() >= MAX_MODEL_DIRECTIVES {
+            break;
+        }
+        let loaded = frame.loaded;
+        let index = frame.index;
+        let block = frame.block;
+        let chain = frame.chain.clone();
+        let text = &loaded.text;
+        let args = d
+            .args()
+            .map(|w| Arg {
+                value: w.as_str().into_owned(),
+                range: w.range(),
+                quoted: w.quote() != crate::syntax::nginx::Quote::None,
+            })
+            .collect();
+        let name = d.name().into_owned();
+        let id = model.add_directive(Directive {
+            name: name.clone(),
+            name_range: d.name_word().range(),
+            args,
+            file: loaded.file,
+            range: d.span(),
+            parent: block,
+            block: None,
+            indent: d
+                .indentation()
+                .map(|b| String::from_utf8_lossy(b).into_owned()),
+        });
+        match d.end() {
+            DirectiveEnd::Block { open, close } => {
+                let parent_kind = model.block(block).kind;
+                let kind = BlockKind::of(&name, parent_kind);
+                let close = close.map_or(text.len() as u32, |c| c.start);
+                let b = model.add_block(kind, Some(block), loaded.file, open.start, close);
+                model.set_block(id, b);
+                stack.push(Frame {
+                    loaded,
+                    index,
+                    iter: d.children(),
+                    block: b,
+                    chain,
+                });
+            }
+            DirectiveEnd::LuaBlock { open, close, .. } => {
+                let close = close.map_or(text.len() as u32, |c| c.start);
+                let b = model.add_block(
+                    BlockKind::Other,
+                    Some(block),
+                    loaded.file,
+                    open.start,
+                    close,
+                );
+                model.set_block(id, b);
+            }
+            _ if name == "include" => {
+                let Some(list) = targets.get(&(index, d.id().0)) else {
+                    continue;
+                };
+                if chain.len() >= MAX_INCLUDE_DEPTH {
+                    continue;
+                }
+                // Push in reverse so the first target is expanded first.
+                for &t in list.iter().rev() {
+                    if chain.contains(&t) {
+                        continue;
+                    }
+                    let Some(Some(inc)) = visited.get(t) else {
+                        continue;
+                    };
+                    if inc.text.windows(2).any(|w| w == b"\r\n") {
+                        model.crlf_files.insert(inc.file);
+                    }
+                    let mut c = chain.clone();
+                    c.push(t);
+                    stack.push(Frame {
+                        loaded: inc,
+                        index: t,
+                        iter: inc.tree.roots(&inc.text),
+                        block,
+                        chain: c,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Re-export for the file kinds test: the path a loaded file is shown with.
+pub fn display_path(root: Option<&Path>, path: &Path) -> PathBuf {
+    source_map(root, path)
+}
+
+/// Parse one nginx text and say whether it has no syntax error (for the fix loop).
+pub fn parses(file: &SourceFile) -> bool {
+    crate::syntax::nginx::parse(&file.text).errors.is_empty()
+}

@@ -1,0 +1,188 @@
+//! Where a run reads files from: the disk, seen through an optional root folder, with
+//! in-memory texts laid over it (stdin, an editor's unsaved buffer, the texts of a fix
+//! round).
+
+use crate::syntax::nginx::FileSource;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+/// The file source of a run.
+///
+/// A configuration copied out of a machine (`deploy/etc/nginx/…`, or the bundled example
+/// stack) names absolute paths such as `/etc/nginx/mime.types`. When the run has a root
+/// folder (the folder above an `etc` folder the user named), an absolute path that exists
+/// under the root is read from there, so the copy lints as the machine would read it.
+#[derive(Clone, Debug, Default)]
+pub struct StackSource {
+    /// The folder that stands for `/`, when the inputs are a copy of a machine's tree.
+    pub root: Option<PathBuf>,
+    /// Texts that take the place of files on disk, by path (after root mapping).
+    pub overlay: HashMap<PathBuf, Vec<u8>>,
+}
+
+impl StackSource {
+    /// A source reading the disk through `root`.
+    pub fn new(root: Option<PathBuf>) -> Self {
+        StackSource {
+            root,
+            overlay: HashMap::new(),
+        }
+    }
+
+    /// The path a file is really read from: absolute paths are looked up under the root
+    /// first (in the overlay, then on disk).
+    pub fn map(&self, path: &Path) -> PathBuf {
+        if let Some(root) = &self.root {
+            if path.is_absolute() && !path.starts_with(root) {
+                let rel: PathBuf = path
+                    .components()
+                    .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+                    .collect();
+                let candidate = root.join(rel);
+                if self.overlay.contains_key(&candidate) || candidate.exists() {
+                    return candidate;
+                }
+            }
+        }
+        path.to_path_buf()
+    }
+}
+
+impl FileSource for StackSource {
+    fn check(&mut self, path: &Path) -> io::Result<()> {
+        let p = self.map(path);
+        if self.overlay.contains_key(&p) {
+            return Ok(());
+        }
+        std::fs::File::open(&p).map(|_| ())
+    }
+
+    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        let p = self.map(path);
+        if let Some(t) = self.overlay.get(&p) {
+            return Ok(t.clone());
+        }
+        let meta = std::fs::metadata(&p)?;
+        if meta.len() > u32::MAX as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "file is larger than 4 GiB",
+            ));
+        }
+        std::fs::read(&p)
+    }
+
+    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        // Under a root, an absolute pattern is matched inside the root.
+        let mapped = match &self.root {
+            Some(root) if pattern.is_absolute() && !pattern.starts_with(root) => {
+                let rel: PathBuf = pattern
+                    .components()
+                    .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+                    .collect();
+                let under = root.join(rel);
+                let base_exists = under
+                    .ancestors()
+                    .find(|a| !a.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+                    .is_some_and(|a| a.exists());
+                if base_exists {
+                    under
+                } else {
+                    pattern.to_path_buf()
+                }
+            }
+            _ => pattern.to_path_buf(),
+        };
+        let Some(p) = mapped.to_str() else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<PathBuf> = match glob::glob_with(p, options) {
+            Ok(paths) => paths
+                .filter_map(Result::ok)
+                .filter(|p| !p.is_dir())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        if let Ok(pat) = glob::Pattern::new(p) {
+            for k in self.overlay.keys() {
+                if k.to_str().is_some_and(|s| pat.matches_with(s, options)) && !out.contains(k) {
+                    out.push(k.clone());
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The root folder of a run: the folder just above the first `etc` component of a path
+/// the user named (`deploy/etc/nginx` → `deploy`), when there is one and it is not `/`.
+pub fn root_of(path: &Path) -> Option<PathBuf> {
+    let mut acc = PathBuf::new();
+    for c in path.components() {
+        if c.as_os_str() == "etc" {
+            if acc.as_os_str().is_empty() {
+                return Some(PathBuf::from("."));
+            }
+            if acc == Path::new("/") {
+                return None;
+            }
+            return Some(acc);
+        }
+        acc.push(c);
+    }
+    // A folder that holds `etc/` is a root too.
+    if path.join("etc").is_dir() {
+        return Some(path.to_path_buf());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots() {
+        assert_eq!(
+            root_of(Path::new("deploy/etc/nginx/nginx.conf")),
+            Some(PathBuf::from("deploy"))
+        );
+        assert_eq!(root_of(Path::new("/etc/nginx")), None);
+        assert_eq!(root_of(Path::new("etc/nginx")), Some(PathBuf::from(".")));
+        assert_eq!(root_of(Path::new("nginx/nginx.conf")), None);
+    }
+
+    #[test]
+    fn absolute_paths_map_under_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("etc/nginx/conf.d")).unwrap();
+        std::fs::write(root.join("etc/nginx/mime.types"), "types {}\n").unwrap();
+        std::fs::write(root.join("etc/nginx/conf.d/a.conf"), "server {}\n").unwrap();
+        let mut s = StackSource::new(Some(root.clone()));
+        assert_eq!(
+            s.map(Path::new("/etc/nginx/mime.types")),
+            root.join("etc/nginx/mime.types")
+        );
+        assert_eq!(
+            s.read(Path::new("/etc/nginx/mime.types")).unwrap(),
+            b"types {}\n"
+        );
+        // A path missing under the root stays as written.
+        assert_eq!(s.map(Path::new("/etc/hosts")), PathBuf::from("/etc/hosts"));
+        let g = s.glob(Path::new("/etc/nginx/conf.d/*.conf")).unwrap();
+        assert_eq!(g, vec![root.join("etc/nginx/conf.d/a.conf")]);
+        s.overlay
+            .insert(root.join("etc/nginx/mime.types"), b"types { }\n".to_vec());
+        assert_eq!(
+            s.read(Path::new("/etc/nginx/mime.types")).unwrap(),
+            b"types { }\n"
+        );
+    }
+}
