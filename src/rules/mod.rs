@@ -6,6 +6,8 @@
 
 pub mod core;
 pub mod doc;
+#[cfg(test)]
+mod doc_tests;
 pub mod nginx;
 
 use crate::config::Config;
