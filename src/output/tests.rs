@@ -263,7 +263,8 @@ fn json_output_matches_the_published_schema() {
 fn the_schema_rejects_broken_documents() {
     let validator = jsonschema::draft202012::new(&schema()).expect("schema compiles");
     let good = json_value(OutputFormat::Json);
-    let breakages: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Breakage = Box<dyn Fn(&mut serde_json::Value)>;
+    let breakages: Vec<(&str, Breakage)> = vec![
         (
             "wrong schema_version",
             Box::new(|v| v["schema_version"] = 2.into()),
@@ -402,4 +403,32 @@ fn github_commands_escape_and_map_severities() {
         lines[1].contains("%0Ahelp: raise"),
         "newlines in data are escaped"
     );
+}
+
+/// Validate against the official SARIF 2.1.0 schema (OASIS, errata 01) when
+/// `GATELINT_SARIF_SCHEMA` names a copy of it; the schema is not shipped in this repository.
+/// It is published at
+/// <https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json>.
+#[test]
+fn sarif_matches_the_official_schema_when_given() {
+    let Some(path) = std::env::var_os("GATELINT_SARIF_SCHEMA") else {
+        eprintln!("skipping: set GATELINT_SARIF_SCHEMA to a copy of sarif-schema-2.1.0.json");
+        return;
+    };
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("readable schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    let doc = json_value(OutputFormat::Sarif);
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut broken = doc.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&broken));
 }
