@@ -131,6 +131,7 @@ pub fn fix_to_fixpoint(
                             (e.file.0 as usize) < files_ref.len() && reparses(files_ref.get(e.file))
                         })
                     })
+                    && changes_something(files_ref, fix)
             })
         };
         if chosen.is_empty() {
@@ -178,6 +179,14 @@ pub fn fix_to_fixpoint(
         })
         .collect();
     outcome
+}
+
+/// False for a fix whose every edit replaces bytes with the same bytes: applying it would
+/// count as progress forever without changing anything.
+fn changes_something(files: &Files, fix: &Fix) -> bool {
+    fix.edits
+        .iter()
+        .any(|e| files.get(e.file).slice(e.range) != e.replacement.as_bytes())
 }
 
 /// The fixes of `chosen` to keep this round, and those that break files, with the files.
@@ -505,6 +514,45 @@ mod tests {
         let out = fix_to_fixpoint(&mut files, Applicability::Safe, 10, &mut lint, &no_bang);
         assert_eq!(out.applied, 0);
         assert!(out.converged);
+    }
+
+    #[test]
+    fn a_fix_that_changes_nothing_is_not_applied() {
+        let mut files = store(&["keep\n"]);
+        let mut lint = |_: &Files| {
+            let r = TextRange::new(0, 4);
+            let fix = Fix::new(
+                "same",
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), r, "keep")],
+            );
+            vec![Diagnostic::new("noop", Severity::Info, FileId(0), r, "m").with_fix(fix)]
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Safe, 10, &mut lint, &no_bang);
+        assert_eq!(out.applied, 0);
+        assert!(out.converged && out.changed.is_empty());
+        assert_eq!(out.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn two_rules_that_undo_each_other_stop_at_max_rounds() {
+        let mut files = store(&["a\n"]);
+        let mut lint = |f: &Files| {
+            let t = &f.get(FileId(0)).text;
+            let (from, to) = if t[0] == b'a' { ("a", "b") } else { ("b", "a") };
+            let r = TextRange::new(0, 1);
+            let fix = Fix::new(
+                format!("{from} to {to}"),
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), r, to)],
+            );
+            vec![Diagnostic::new("flip", Severity::Info, FileId(0), r, "m").with_fix(fix)]
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Safe, 5, &mut lint, &no_bang);
+        assert_eq!(out.applied, 5);
+        assert!(!out.converged);
+        assert_eq!(text(&files, 0), "b\n");
+        assert_eq!(out.changed.len(), 1);
     }
 
     #[test]

@@ -73,6 +73,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
+        .without_primary_span_start()
         .with_show_related_as_nested(true);
     let mut sources = Sources::default();
     for d in report.sorted() {
@@ -112,13 +113,19 @@ struct Sources {
 }
 
 impl Sources {
-    fn get(&mut self, report: &Report, file: FileId) -> NamedSource<Arc<String>> {
+    /// The source of `file`, named `path:line:column` after the start of `range`.
+    ///
+    /// miette counts columns in bytes; naming the source ourselves (and turning miette's
+    /// own position off) keeps the columns equal to those of every other format.
+    fn get(&mut self, report: &Report, file: FileId, range: TextRange) -> NamedSource<Arc<String>> {
         let text = self
             .texts
             .entry(file)
             .or_insert_with(|| Arc::new(same_length_lossy(&report.files.get(file).text)))
             .clone();
-        NamedSource::new(report.path(file), text)
+        let (start, _) = report.span(file, range);
+        let name = format!("{}:{}:{}", report.path(file), start.line, start.column);
+        NamedSource::new(name, text)
     }
 }
 
@@ -174,7 +181,7 @@ fn help_text(d: &Diagnostic) -> Option<String> {
 /// A diagnostic as a miette report: the primary label, related places in the same file as
 /// more labels, related places in other files as related reports.
 fn render(report: &Report, sources: &mut Sources, d: &Diagnostic) -> Rendered {
-    let source = sources.get(report, d.file);
+    let source = sources.get(report, d.file, d.range);
     let text = source.inner().clone();
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         None,
@@ -188,7 +195,7 @@ fn render(report: &Report, sources: &mut Sources, d: &Diagnostic) -> Rendered {
                 span(&text, r.range),
             ));
         } else {
-            let other = sources.get(report, r.file);
+            let other = sources.get(report, r.file, r.range);
             let other_span = span(other.inner(), r.range);
             related.push(Rendered {
                 message: r.message.clone(),

@@ -432,3 +432,122 @@ fn sarif_matches_the_official_schema_when_given() {
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
     assert!(!validator.is_valid(&broken));
 }
+
+#[test]
+fn odd_inputs_render_in_every_format() {
+    let mut files = Files::new();
+    let empty = files.add(SourceFile::new("empty.conf", vec![]));
+    let bom = files.add(SourceFile::new(
+        "bom.ini",
+        b"\xef\xbb\xbfa = 1\r\n".to_vec(),
+    ));
+    let bytes = files.add(SourceFile::new("bytes.conf", b"\xff\xfe\xfd".to_vec()));
+    let utf8 = files.add(SourceFile::new(
+        "./dir/ü file.conf",
+        "żółw;\n".as_bytes().to_vec(),
+    ));
+    let kinds = vec![
+        (empty, FileKind::Nginx),
+        (bom, FileKind::PhpIni),
+        (bytes, FileKind::Nginx),
+        (utf8, FileKind::Nginx),
+    ];
+    let diagnostics = vec![
+        Diagnostic::new(
+            "at-empty",
+            Severity::Error,
+            empty,
+            TextRange::new(0, 0),
+            "empty file",
+        ),
+        Diagnostic::new(
+            "past-end",
+            Severity::Warning,
+            bom,
+            TextRange::new(5, 500),
+            "past the end\nsecond line",
+        )
+        .with_related(empty, TextRange::new(3, 9), "also nowhere"),
+        Diagnostic::new(
+            "bytes",
+            Severity::Info,
+            bytes,
+            TextRange::new(1, 2),
+            "invalid bytes",
+        ),
+        Diagnostic::new(
+            "mid-char",
+            Severity::Info,
+            utf8,
+            TextRange::new(1, 4),
+            "inside a character",
+        )
+        .with_fix(Fix::new(
+            "append",
+            Applicability::Safe,
+            vec![Edit::insert(utf8, 99, "x")],
+        )),
+    ];
+    let report = Report {
+        files: &files,
+        file_kinds: &kinds,
+        diagnostics: &diagnostics,
+        rules: &[],
+    };
+    for format in [
+        OutputFormat::Human,
+        OutputFormat::Short,
+        OutputFormat::Json,
+        OutputFormat::Sarif,
+        OutputFormat::Github,
+    ] {
+        for color in [false, true] {
+            let mut out = Vec::new();
+            write_report(format, &report, &mut out, color).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("empty.conf"), "{format:?}: {text}");
+        }
+    }
+    let mut out = Vec::new();
+    write_report(OutputFormat::Short, &report, &mut out, false).unwrap();
+    let short = String::from_utf8(out).unwrap();
+    assert!(
+        short.contains("bom.ini:1:4: warning[past-end] past the end second line\n"),
+        "{short}"
+    );
+    assert!(
+        short.contains("./dir/ü file.conf:1:2: info[mid-char]"),
+        "{short}"
+    );
+
+    let mut out = Vec::new();
+    write_report(OutputFormat::Json, &report, &mut out, false).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let validator = jsonschema::draft202012::new(&schema()).unwrap();
+    assert!(validator.is_valid(&doc));
+    // Past-the-end ranges are clamped to the end of the text.
+    let past = &doc["diagnostics"][1];
+    assert_eq!(past["rule"], "past-end");
+    assert_eq!(past["range"]["end"]["offset"], 10);
+    assert_eq!(past["range"]["end"]["line"], 2);
+
+    let mut out = Vec::new();
+    write_report(OutputFormat::Sarif, &report, &mut out, false).unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let results = &sarif["runs"][0]["results"];
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "dir/%C3%BC%20file.conf"
+    );
+    // Rules that are not registered still get an entry, so every ruleIndex resolves.
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), 4);
+    for r in results.as_array().unwrap() {
+        assert_eq!(
+            rules[r["ruleIndex"].as_u64().unwrap() as usize]["id"],
+            r["ruleId"]
+        );
+    }
+}
