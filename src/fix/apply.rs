@@ -297,6 +297,11 @@ mod tests {
     }
 
     proptest::proptest! {
+        // No failure file at the crate root: a failing case is copied into a named test.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
         /// Whatever fixes the rules propose, the chosen ones never overlap, and applying
         /// them equals applying their edits one by one from the end of the text.
         #[test]
