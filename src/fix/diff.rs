@@ -411,7 +411,10 @@ mod tests {
     /// Texts of a few short lines over a small alphabet with CR, LF and an invalid byte,
     /// so diffs get context, several hunks and missing final newlines.
     fn text() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
-        proptest::collection::vec(proptest::sample::select(b"ab \r\n\n\n\xff".to_vec()), 0..60)
+        proptest::collection::vec(
+            proptest::sample::select(b"ab -+@\\ \r\n\n\n\xff".to_vec()),
+            0..60,
+        )
     }
 
     proptest::proptest! {

@@ -103,7 +103,8 @@ impl FixOutcome {
 ///   view of it is unreliable); a fix with an edit in any other file is not applied;
 /// - whether a fix is kept: when a changed file no longer parses, the fixes of that round
 ///   are retried one at a time and each fix that breaks a file is rolled back, recorded in
-///   [`FixOutcome::errors`] and not proposed again.
+///   [`FixOutcome::errors`] and not taken again (a fix is known by its rule, message and
+///   replacements, not its offsets, which move as other fixes apply).
 ///
 /// `files` holds the final texts afterwards (set with [`Files::set_text`]); nothing is
 /// written to disk.
@@ -119,9 +120,14 @@ pub fn fix_to_fixpoint(
     let mut rejected: HashSet<FixKey> = HashSet::new();
     let mut outcome = FixOutcome::default();
     let mut rounds = 0;
+    // Diagnostics still current because the texts did not change (all fixes rolled back).
+    let mut current: Option<Vec<Diagnostic>> = None;
 
     loop {
-        let diagnostics = lint(files);
+        let diagnostics = match current.take() {
+            Some(d) => d,
+            None => lint(files),
+        };
         let chosen = {
             let files_ref: &Files = files;
             select_where(&diagnostics, level, |d, fix| {
@@ -153,11 +159,11 @@ pub fn fix_to_fixpoint(
             });
         }
         if kept.is_empty() {
-            // Every fix of this round was rolled back: the texts did not change, so these
-            // diagnostics are current, and the rejected fixes will not come back.
-            outcome.converged = true;
-            outcome.diagnostics = diagnostics;
-            break;
+            // Every fix of this round was rolled back, so the texts did not change and the
+            // diagnostics are current. Choose again without the rejected fixes: a fix that
+            // overlapped one of them may apply now. This ends, as each pass rejects more.
+            current = Some(diagnostics);
+            continue;
         }
         outcome.applied += kept.len();
         for (id, text) in new_texts(files, &kept) {
@@ -448,6 +454,54 @@ mod tests {
         assert!(out.errors[0].describe(&files).contains("f0.conf"));
         assert_eq!(out.diagnostics.len(), 1, "the y diagnostic remains");
         assert_eq!(out.changed[0].fixed, b"y \n");
+    }
+
+    #[test]
+    fn a_fix_blocked_by_a_rejected_one_applies_after_it() {
+        let mut files = store(&["abc\n"]);
+        let mut lint = |f: &Files| {
+            let t = &f.get(FileId(0)).text;
+            if !t.starts_with(b"ab") {
+                return Vec::new();
+            }
+            let bad = Fix::new(
+                "bang",
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), TextRange::new(0, 2), "!")],
+            );
+            let good = Fix::new(
+                "upper",
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), TextRange::new(1, 3), "BC")],
+            );
+            vec![
+                Diagnostic::new("bad", Severity::Error, FileId(0), TextRange::new(0, 2), "m")
+                    .with_fix(bad),
+                Diagnostic::new(
+                    "good",
+                    Severity::Error,
+                    FileId(0),
+                    TextRange::new(1, 3),
+                    "m",
+                )
+                .with_fix(good),
+            ]
+        };
+        let mut calls = 0;
+        let mut counting = |f: &Files| {
+            calls += 1;
+            lint(f)
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Safe, 10, &mut counting, &no_bang);
+        assert_eq!(text(&files, 0), "aBC\n");
+        assert_eq!(out.applied, 1);
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.errors[0].rule, "bad");
+        assert!(out.converged);
+        assert_eq!(
+            calls, 2,
+            "no lint run for the round whose fixes were all rolled back"
+        );
     }
 
     #[test]
