@@ -459,7 +459,7 @@ mod tests {
     #[test]
     fn a_fix_blocked_by_a_rejected_one_applies_after_it() {
         let mut files = store(&["abc\n"]);
-        let mut lint = |f: &Files| {
+        let lint = |f: &Files| {
             let t = &f.get(FileId(0)).text;
             if !t.starts_with(b"ab") {
                 return Vec::new();
@@ -607,6 +607,78 @@ mod tests {
         assert!(!out.converged);
         assert_eq!(text(&files, 0), "b\n");
         assert_eq!(out.changed.len(), 1);
+    }
+
+    #[test]
+    fn the_diff_of_a_multi_file_fix_applies_with_git() {
+        let texts: [(&str, &[u8]); 2] = [
+            ("etc/nginx/app.conf", b"fastcgi_read_timeout 5s;\n"),
+            (
+                "etc/php/pool.d/www.conf",
+                b"[www]\r\nrequest_terminate_timeout = 60s",
+            ),
+        ];
+        let mut files = Files::new();
+        for (path, text) in texts {
+            files.add(SourceFile::new(path, text.to_vec()));
+        }
+        let mut lint = |f: &Files| {
+            if f.get(FileId(0))
+                .text
+                .starts_with(b"fastcgi_read_timeout 5s")
+            {
+                let fix = Fix::new(
+                    "align timeouts",
+                    Applicability::Unsafe,
+                    vec![
+                        Edit::replace(FileId(0), TextRange::new(21, 23), "65s"),
+                        Edit::replace(FileId(1), TextRange::new(35, 38), "60s\r\n"),
+                    ],
+                );
+                vec![Diagnostic::new(
+                    "t",
+                    Severity::Warning,
+                    FileId(0),
+                    TextRange::new(21, 23),
+                    "m",
+                )
+                .with_fix(fix)]
+            } else {
+                Vec::new()
+            }
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Unsafe, 10, &mut lint, &no_bang);
+        assert_eq!(out.applied, 1);
+        let patch = out.diff(&files);
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in texts {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        std::fs::write(dir.path().join("fix.patch"), &patch).unwrap();
+        let status = match std::process::Command::new("git")
+            .args(["apply", "fix.patch"])
+            .current_dir(dir.path())
+            .status()
+        {
+            Ok(s) => s,
+            Err(_) => {
+                eprintln!("skipping: `git` is not on PATH");
+                return;
+            }
+        };
+        assert!(status.success(), "{}", String::from_utf8_lossy(&patch));
+        for (i, (path, _)) in texts.iter().enumerate() {
+            assert_eq!(
+                std::fs::read(dir.path().join(path)).unwrap(),
+                files.get(FileId(i as u32)).text
+            );
+        }
+        assert_eq!(
+            files.get(FileId(1)).text,
+            b"[www]\r\nrequest_terminate_timeout = 60s\r\n"
+        );
     }
 
     #[test]
