@@ -551,3 +551,49 @@ fn odd_inputs_render_in_every_format() {
         );
     }
 }
+
+#[test]
+fn human_snippets_far_into_a_file_show_the_right_lines() {
+    let text: String = (1..=5000).map(|i| format!("line{i};\n")).collect();
+    let mut files = Files::new();
+    let id = files.add(SourceFile::new("big.conf", text.clone().into_bytes()));
+    let lone_cr = files.add(SourceFile::new("cr.conf", b"a\rb;\nc;\n".to_vec()));
+    let at = |needle: &str| find(text.as_bytes(), needle);
+    let diagnostics =
+        vec![
+            Diagnostic::new("far", Severity::Warning, id, at("line4000;"), "far down")
+                .with_related(id, at("line4002;"), "two lines below"),
+            Diagnostic::new(
+                "cr",
+                Severity::Info,
+                lone_cr,
+                TextRange::new(5, 7),
+                "after a lone CR",
+            ),
+        ];
+    let kinds = vec![(id, FileKind::Nginx), (lone_cr, FileKind::Nginx)];
+    let report = Report {
+        files: &files,
+        file_kinds: &kinds,
+        diagnostics: &diagnostics,
+        rules: &[],
+    };
+    let mut out = Vec::new();
+    write_report(OutputFormat::Human, &report, &mut out, false).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("[big.conf:4000:1]"), "{out}");
+    assert!(
+        out.contains("\n 3999 | line3999;\n 4000 | line4000;\n"),
+        "{out}"
+    );
+    assert!(out.contains("\n 4002 | line4002;\n"), "{out}");
+    assert!(
+        !out.contains("line3997"),
+        "only the context lines are shown: {out}"
+    );
+    // nginx does not end a line at a lone CR; neither does the snippet.
+    assert!(
+        out.contains("[cr.conf:2:1]") && out.contains("\n 2 | c;\n"),
+        "{out}"
+    );
+}
