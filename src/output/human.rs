@@ -94,6 +94,9 @@ pub(super) fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
 /// The last line: counts of each severity and of fixes.
 fn summary_line(report: &Report) -> String {
     let s = report.summary();
+    if s.errors + s.warnings + s.infos == 0 {
+        return format!("no problems found in {}", plural(s.files, "file", "files"));
+    }
     let mut line = format!(
         "{}, {}, {} in {}",
         plural(s.errors, "error", "errors"),

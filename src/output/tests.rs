@@ -597,3 +597,29 @@ fn human_snippets_far_into_a_file_show_the_right_lines() {
         "{out}"
     );
 }
+
+#[test]
+fn an_empty_report_says_so_in_every_format() {
+    let mut files = Files::new();
+    let id = files.add(SourceFile::new("ok.conf", b"events {}\n".to_vec()));
+    let kinds = vec![(id, FileKind::Nginx)];
+    let report = Report {
+        files: &files,
+        file_kinds: &kinds,
+        diagnostics: &[],
+        rules: RULES,
+    };
+    let run = |format| {
+        let mut out = Vec::new();
+        write_report(format, &report, &mut out, false).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(run(OutputFormat::Human), "no problems found in 1 file\n");
+    assert_eq!(run(OutputFormat::Short), "");
+    assert_eq!(run(OutputFormat::Github), "");
+    let json: serde_json::Value = serde_json::from_str(&run(OutputFormat::Json)).unwrap();
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+    assert_eq!(json["summary"]["files"], 1);
+    let sarif: serde_json::Value = serde_json::from_str(&run(OutputFormat::Sarif)).unwrap();
+    assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
+}
