@@ -295,4 +295,47 @@ mod tests {
         ];
         assert_eq!(names(&select_fixes(&diags, Applicability::Safe)), ["ok"]);
     }
+
+    proptest::proptest! {
+        // No failure file at the crate root: a failing case is copied into a named test.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// Whatever fixes the rules propose, the chosen ones never overlap, and applying
+        /// them equals applying their edits one by one from the end of the text.
+        #[test]
+        fn chosen_fixes_apply_like_one_by_one_from_the_end(
+            text in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            raw in proptest::collection::vec((0u32..45, 0u32..6, "[a-z\\n]{0,3}"), 0..8),
+        ) {
+            let diags: Vec<Diagnostic> = raw
+                .iter()
+                .map(|(start, len, rep)| {
+                    // Ranges inside the text (clamping is tested on its own above).
+                    let n = text.len() as u32;
+                    let start = start % (n + 1);
+                    let range = TextRange::new(start, (start + len).min(n));
+                    diag("r", Fix::new("f", Applicability::Safe, vec![Edit::replace(F, range, rep.clone())]))
+                })
+                .collect();
+            let chosen = select_fixes(&diags, Applicability::Safe);
+            let edits: Vec<&Edit> = chosen.iter().map(|d| &d.fix.as_ref().unwrap().edits[0]).collect();
+            for (i, a) in edits.iter().enumerate() {
+                for b in &edits[i + 1..] {
+                    proptest::prop_assert!(!a.range.overlaps(b.range));
+                }
+            }
+            let got = apply_edits(&text, &edits);
+            let mut sorted = edits.clone();
+            sorted.sort_by_key(|e| (e.range.start, e.range.end));
+            let mut expected = text.clone();
+            for e in sorted.iter().rev() {
+                let end = (e.range.end as usize).min(expected.len());
+                let start = (e.range.start as usize).min(end);
+                expected.splice(start..end, e.replacement.bytes());
+            }
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
 }

@@ -1,7 +1,6 @@
 //! Unified diffs of fixed files that `git apply` and `patch -p1` accept.
 
-use similar::TextDiff;
-use std::io::Write;
+use similar::{DiffTag, TextDiff};
 
 /// The path as it goes after `a/` and `b/` in a diff header: `./` prefixes and the
 /// leading `/` of an absolute path are dropped, so the diff applies with `-p1` from the
@@ -18,6 +17,137 @@ pub fn diff_path(display: &str) -> String {
         }
     }
     p.to_string()
+}
+
+/// Lines of context around each change, as `diff -u` prints.
+const CONTEXT: usize = 3;
+
+/// What happens to one line in the diff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tag {
+    Equal,
+    Delete,
+    Insert,
+}
+
+/// One line of the diff: what happens to it, and where it stands in both texts (for a
+/// deleted line, `new` is the number of new lines before it; for an inserted one, `old`
+/// is the number of old lines before it).
+#[derive(Clone, Copy, Debug)]
+struct LineChange {
+    tag: Tag,
+    old: usize,
+    new: usize,
+}
+
+/// Every line of both texts in diff order. Positions come from walking the operations'
+/// lengths, not from their own indices: similar's Myers implementation can report a
+/// `Delete` with a `new_index` past the hunk (seen with similar 2.7), which would give
+/// a hunk header `patch` rejects.
+fn line_changes(old: &[&[u8]], new: &[&[u8]]) -> Vec<LineChange> {
+    let diff = TextDiff::configure()
+        .newline_terminated(true)
+        .diff_slices(old, new);
+    let (mut o, mut n) = (0usize, 0usize);
+    let mut lines = Vec::with_capacity(old.len().max(new.len()));
+    for op in diff.ops() {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        match tag {
+            DiffTag::Equal => {
+                for _ in old_range {
+                    lines.push(LineChange {
+                        tag: Tag::Equal,
+                        old: o,
+                        new: n,
+                    });
+                    o += 1;
+                    n += 1;
+                }
+            }
+            DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
+                for _ in old_range {
+                    lines.push(LineChange {
+                        tag: Tag::Delete,
+                        old: o,
+                        new: n,
+                    });
+                    o += 1;
+                }
+                for _ in new_range {
+                    lines.push(LineChange {
+                        tag: Tag::Insert,
+                        old: o,
+                        new: n,
+                    });
+                    n += 1;
+                }
+            }
+        }
+    }
+    lines
+}
+
+/// The ranges of `lines` that make hunks: each change with `context` lines around it,
+/// merging hunks whose context would touch.
+fn hunks(lines: &[LineChange], context: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, _) in lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.tag != Tag::Equal)
+    {
+        let start = i.saturating_sub(context);
+        let end = (i + context + 1).min(lines.len());
+        match out.last_mut() {
+            Some(last) if start <= last.end => last.end = end,
+            _ => out.push(start..end),
+        }
+    }
+    out
+}
+
+/// One hunk: its `@@ -a,b +c,d @@` header, then its lines.
+fn write_hunk(out: &mut Vec<u8>, hunk: &[LineChange], old: &[&[u8]], new: &[&[u8]]) {
+    let old_count = hunk.iter().filter(|l| l.tag != Tag::Insert).count();
+    let new_count = hunk.iter().filter(|l| l.tag != Tag::Delete).count();
+    let first = hunk.first().map_or((0, 0), |l| (l.old, l.new));
+    out.extend_from_slice(
+        format!(
+            "@@ -{} +{} @@\n",
+            hunk_range(first.0, old_count),
+            hunk_range(first.1, new_count)
+        )
+        .as_bytes(),
+    );
+    for l in hunk {
+        let (marker, line) = match l.tag {
+            Tag::Equal => (b' ', old[l.old]),
+            Tag::Delete => (b'-', old[l.old]),
+            Tag::Insert => (b'+', new[l.new]),
+        };
+        out.push(marker);
+        out.extend_from_slice(line);
+        if !line.ends_with(b"\n") {
+            out.extend_from_slice(b"\n\\ No newline at end of file\n");
+        }
+    }
+}
+
+/// `start,count` of a hunk side as GNU diff writes it: 1-based start, `,count` left out
+/// when it is 1, and for an empty side the line after which the change goes.
+fn hunk_range(first: usize, count: usize) -> String {
+    match count {
+        0 => format!("{first},0"),
+        1 => format!("{}", first + 1),
+        n => format!("{},{n}", first + 1),
+    }
+}
+
+/// The lines of a text, each with its `\n`; only LF ends a line, as for `patch` and
+/// `git apply` (similar's own splitter also ends lines at a lone CR, which would make
+/// hunks those tools misread).
+fn split_lines(text: &[u8]) -> Vec<&[u8]> {
+    text.split_inclusive(|b| *b == b'\n').collect()
 }
 
 /// A header line `--- a/PATH` (or `+++ b/PATH`). A path holding a space, a quote, a
@@ -65,13 +195,12 @@ pub fn unified_diff(old_path_display: &str, old: &[u8], new: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(header_line("---", "a/", &path).as_bytes());
     out.extend_from_slice(header_line("+++", "b/", &path).as_bytes());
-    let diff = TextDiff::from_lines(old, new);
-    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        // Writing to a Vec cannot fail; the hunk's own writer keeps the bytes as they are
-        // (its Display would turn invalid UTF-8 into U+FFFD).
-        let _ = hunk.to_writer(&mut out);
+    let old_lines = split_lines(old);
+    let new_lines = split_lines(new);
+    let lines = line_changes(&old_lines, &new_lines);
+    for hunk in hunks(&lines, CONTEXT) {
+        write_hunk(&mut out, &lines[hunk], &old_lines, &new_lines);
     }
-    let _ = out.flush();
     out
 }
 
@@ -202,6 +331,8 @@ mod tests {
                 b"; caf\xe9\nmemory_limit = 128M\n".to_vec(),
             ),
             ("my site.conf", b"x\n".to_vec(), b"y\n".to_vec()),
+            ("lone-cr.conf", b"a\rb\nc\n".to_vec(), b"a\rB\nc\n".to_vec()),
+            ("ends-in-cr.conf", b"a\nb\r".to_vec(), b"a\nc\r".to_vec()),
             ("odd \"name\"\\.conf", b"x\n".to_vec(), b"z\n".to_vec()),
         ]
     }
@@ -222,6 +353,86 @@ mod tests {
             match apply_with("patch", &["-p1", "--quiet"], rel, &old, &new) {
                 Some(got) => assert_eq!(got, new, "patch -p1 on {rel}"),
                 None => return,
+            }
+        }
+    }
+
+    /// Found by `any_diff_applies`: similar's Myers ops put this delete at new line 16,
+    /// and a header built from them (`@@ -1,3 +16,2 @@`) made git and patch fail.
+    #[test]
+    fn a_leading_delete_gets_a_correct_hunk_header() {
+        let old = b" \n\na".to_vec();
+        let mut new = vec![b'\n'; 16];
+        new.push(b'a');
+        let d = String::from_utf8(unified_diff("p.conf", &old, &new)).unwrap();
+        assert!(d.contains("\n@@ -1,3 +1,17 @@\n- \n \n+\n"), "{d}");
+        if let Some(got) = apply_with("patch", &["-p1", "--quiet"], "p.conf", &old, &new) {
+            assert_eq!(got, new);
+        }
+        if let Some(got) = apply_with("git", &["apply", "-"], "p.conf", &old, &new) {
+            assert_eq!(got, new);
+        }
+    }
+
+    #[test]
+    fn hunk_ranges_follow_gnu_diff() {
+        assert_eq!(hunk_range(0, 0), "0,0");
+        assert_eq!(hunk_range(4, 0), "4,0");
+        assert_eq!(hunk_range(4, 1), "5");
+        assert_eq!(hunk_range(4, 3), "5,3");
+    }
+
+    #[test]
+    fn distant_changes_make_two_hunks_and_close_ones_merge() {
+        let text = |changed: &[(usize, &str)]| -> String {
+            (1..=20)
+                .map(|i| match changed.iter().find(|(at, _)| *at == i) {
+                    Some((_, s)) => format!("{s}\n"),
+                    None => format!("{i}\n"),
+                })
+                .collect()
+        };
+        let old = text(&[]);
+        let d = diff_str("f", &old, &text(&[(2, "two"), (19, "nineteen")]));
+        assert_eq!(d.matches("\n@@ ").count(), 2, "{d}");
+        assert!(
+            d.contains("@@ -1,5 +1,5 @@") && d.contains("@@ -16,5 +16,5 @@"),
+            "{d}"
+        );
+        // Six equal lines between two changes still make one hunk (3 + 3 context).
+        let d = diff_str("f", &old, &text(&[(2, "two"), (9, "nine")]));
+        assert_eq!(d.matches("\n@@ ").count(), 1, "{d}");
+        assert!(d.contains("@@ -1,12 +1,12 @@"), "{d}");
+        // Seven make two.
+        let d = diff_str("f", &old, &text(&[(2, "two"), (10, "ten")]));
+        assert_eq!(d.matches("\n@@ ").count(), 2, "{d}");
+    }
+
+    /// Texts of a few short lines over a small alphabet with CR, LF and an invalid byte,
+    /// so diffs get context, several hunks and missing final newlines.
+    fn text() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            proptest::sample::select(b"ab -+@\\ \r\n\n\n\xff".to_vec()),
+            0..60,
+        )
+    }
+
+    proptest::proptest! {
+        // No failure file: a failing case is copied into a named test instead.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 24,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// Whatever the two texts, `git apply` and `patch -p1` turn old into new.
+        #[test]
+        fn any_diff_applies(old in text(), new in text()) {
+            proptest::prop_assume!(old != new);
+            if let Some(got) = apply_with("git", &["apply", "-"], "p.conf", &old, &new) {
+                proptest::prop_assert_eq!(&got, &new);
+            }
+            if let Some(got) = apply_with("patch", &["-p1", "--quiet"], "p.conf", &old, &new) {
+                proptest::prop_assert_eq!(&got, &new);
             }
         }
     }

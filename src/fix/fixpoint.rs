@@ -103,7 +103,8 @@ impl FixOutcome {
 ///   view of it is unreliable); a fix with an edit in any other file is not applied;
 /// - whether a fix is kept: when a changed file no longer parses, the fixes of that round
 ///   are retried one at a time and each fix that breaks a file is rolled back, recorded in
-///   [`FixOutcome::errors`] and not proposed again.
+///   [`FixOutcome::errors`] and not taken again (a fix is known by its rule, message and
+///   replacements, not its offsets, which move as other fixes apply).
 ///
 /// `files` holds the final texts afterwards (set with [`Files::set_text`]); nothing is
 /// written to disk.
@@ -119,9 +120,14 @@ pub fn fix_to_fixpoint(
     let mut rejected: HashSet<FixKey> = HashSet::new();
     let mut outcome = FixOutcome::default();
     let mut rounds = 0;
+    // Diagnostics still current because the texts did not change (all fixes rolled back).
+    let mut current: Option<Vec<Diagnostic>> = None;
 
     loop {
-        let diagnostics = lint(files);
+        let diagnostics = match current.take() {
+            Some(d) => d,
+            None => lint(files),
+        };
         let chosen = {
             let files_ref: &Files = files;
             select_where(&diagnostics, level, |d, fix| {
@@ -131,6 +137,7 @@ pub fn fix_to_fixpoint(
                             (e.file.0 as usize) < files_ref.len() && reparses(files_ref.get(e.file))
                         })
                     })
+                    && changes_something(files_ref, fix)
             })
         };
         if chosen.is_empty() {
@@ -152,11 +159,11 @@ pub fn fix_to_fixpoint(
             });
         }
         if kept.is_empty() {
-            // Every fix of this round was rolled back: the texts did not change, so these
-            // diagnostics are current, and the rejected fixes will not come back.
-            outcome.converged = true;
-            outcome.diagnostics = diagnostics;
-            break;
+            // Every fix of this round was rolled back, so the texts did not change and the
+            // diagnostics are current. Choose again without the rejected fixes: a fix that
+            // overlapped one of them may apply now. This ends, as each pass rejects more.
+            current = Some(diagnostics);
+            continue;
         }
         outcome.applied += kept.len();
         for (id, text) in new_texts(files, &kept) {
@@ -178,6 +185,14 @@ pub fn fix_to_fixpoint(
         })
         .collect();
     outcome
+}
+
+/// False for a fix whose every edit replaces bytes with the same bytes: applying it would
+/// count as progress forever without changing anything.
+fn changes_something(files: &Files, fix: &Fix) -> bool {
+    fix.edits
+        .iter()
+        .any(|e| files.get(e.file).slice(e.range) != e.replacement.as_bytes())
 }
 
 /// The fixes of `chosen` to keep this round, and those that break files, with the files.
@@ -442,6 +457,54 @@ mod tests {
     }
 
     #[test]
+    fn a_fix_blocked_by_a_rejected_one_applies_after_it() {
+        let mut files = store(&["abc\n"]);
+        let lint = |f: &Files| {
+            let t = &f.get(FileId(0)).text;
+            if !t.starts_with(b"ab") {
+                return Vec::new();
+            }
+            let bad = Fix::new(
+                "bang",
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), TextRange::new(0, 2), "!")],
+            );
+            let good = Fix::new(
+                "upper",
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), TextRange::new(1, 3), "BC")],
+            );
+            vec![
+                Diagnostic::new("bad", Severity::Error, FileId(0), TextRange::new(0, 2), "m")
+                    .with_fix(bad),
+                Diagnostic::new(
+                    "good",
+                    Severity::Error,
+                    FileId(0),
+                    TextRange::new(1, 3),
+                    "m",
+                )
+                .with_fix(good),
+            ]
+        };
+        let mut calls = 0;
+        let mut counting = |f: &Files| {
+            calls += 1;
+            lint(f)
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Safe, 10, &mut counting, &no_bang);
+        assert_eq!(text(&files, 0), "aBC\n");
+        assert_eq!(out.applied, 1);
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.errors[0].rule, "bad");
+        assert!(out.converged);
+        assert_eq!(
+            calls, 2,
+            "no lint run for the round whose fixes were all rolled back"
+        );
+    }
+
+    #[test]
     fn a_multi_file_fix_is_rolled_back_in_every_file() {
         let mut files = store(&["aaa\n", "bbb\n"]);
         let mut lint = |f: &Files| {
@@ -505,6 +568,117 @@ mod tests {
         let out = fix_to_fixpoint(&mut files, Applicability::Safe, 10, &mut lint, &no_bang);
         assert_eq!(out.applied, 0);
         assert!(out.converged);
+    }
+
+    #[test]
+    fn a_fix_that_changes_nothing_is_not_applied() {
+        let mut files = store(&["keep\n"]);
+        let mut lint = |_: &Files| {
+            let r = TextRange::new(0, 4);
+            let fix = Fix::new(
+                "same",
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), r, "keep")],
+            );
+            vec![Diagnostic::new("noop", Severity::Info, FileId(0), r, "m").with_fix(fix)]
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Safe, 10, &mut lint, &no_bang);
+        assert_eq!(out.applied, 0);
+        assert!(out.converged && out.changed.is_empty());
+        assert_eq!(out.diagnostics.len(), 1);
+    }
+
+    #[test]
+    fn two_rules_that_undo_each_other_stop_at_max_rounds() {
+        let mut files = store(&["a\n"]);
+        let mut lint = |f: &Files| {
+            let t = &f.get(FileId(0)).text;
+            let (from, to) = if t[0] == b'a' { ("a", "b") } else { ("b", "a") };
+            let r = TextRange::new(0, 1);
+            let fix = Fix::new(
+                format!("{from} to {to}"),
+                Applicability::Safe,
+                vec![Edit::replace(FileId(0), r, to)],
+            );
+            vec![Diagnostic::new("flip", Severity::Info, FileId(0), r, "m").with_fix(fix)]
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Safe, 5, &mut lint, &no_bang);
+        assert_eq!(out.applied, 5);
+        assert!(!out.converged);
+        assert_eq!(text(&files, 0), "b\n");
+        assert_eq!(out.changed.len(), 1);
+    }
+
+    #[test]
+    fn the_diff_of_a_multi_file_fix_applies_with_git() {
+        let texts: [(&str, &[u8]); 2] = [
+            ("etc/nginx/app.conf", b"fastcgi_read_timeout 5s;\n"),
+            (
+                "etc/php/pool.d/www.conf",
+                b"[www]\r\nrequest_terminate_timeout = 60s",
+            ),
+        ];
+        let mut files = Files::new();
+        for (path, text) in texts {
+            files.add(SourceFile::new(path, text.to_vec()));
+        }
+        let mut lint = |f: &Files| {
+            if f.get(FileId(0))
+                .text
+                .starts_with(b"fastcgi_read_timeout 5s")
+            {
+                let fix = Fix::new(
+                    "align timeouts",
+                    Applicability::Unsafe,
+                    vec![
+                        Edit::replace(FileId(0), TextRange::new(21, 23), "65s"),
+                        Edit::replace(FileId(1), TextRange::new(35, 38), "60s\r\n"),
+                    ],
+                );
+                vec![Diagnostic::new(
+                    "t",
+                    Severity::Warning,
+                    FileId(0),
+                    TextRange::new(21, 23),
+                    "m",
+                )
+                .with_fix(fix)]
+            } else {
+                Vec::new()
+            }
+        };
+        let out = fix_to_fixpoint(&mut files, Applicability::Unsafe, 10, &mut lint, &no_bang);
+        assert_eq!(out.applied, 1);
+        let patch = out.diff(&files);
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in texts {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        std::fs::write(dir.path().join("fix.patch"), &patch).unwrap();
+        let status = match std::process::Command::new("git")
+            .args(["apply", "fix.patch"])
+            .current_dir(dir.path())
+            .status()
+        {
+            Ok(s) => s,
+            Err(_) => {
+                eprintln!("skipping: `git` is not on PATH");
+                return;
+            }
+        };
+        assert!(status.success(), "{}", String::from_utf8_lossy(&patch));
+        for (i, (path, _)) in texts.iter().enumerate() {
+            assert_eq!(
+                std::fs::read(dir.path().join(path)).unwrap(),
+                files.get(FileId(i as u32)).text
+            );
+        }
+        assert_eq!(
+            files.get(FileId(1)).text,
+            b"[www]\r\nrequest_terminate_timeout = 60s\r\n"
+        );
     }
 
     #[test]

@@ -2,8 +2,11 @@
 
 use super::{plural, Report};
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
-use crate::source::{FileId, TextRange};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use crate::source::{FileId, LineIndex, TextRange};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::{self, Write};
@@ -15,7 +18,7 @@ struct Rendered {
     message: String,
     code: Option<String>,
     severity: miette::Severity,
-    source: NamedSource<Arc<String>>,
+    source: Snippet,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     related: Vec<Rendered>,
@@ -73,6 +76,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
+        .without_primary_span_start()
         .with_show_related_as_nested(true);
     let mut sources = Sources::default();
     for d in report.sorted() {
@@ -90,6 +94,9 @@ pub(super) fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
 /// The last line: counts of each severity and of fixes.
 fn summary_line(report: &Report) -> String {
     let s = report.summary();
+    if s.errors + s.warnings + s.infos == 0 {
+        return format!("no problems found in {}", plural(s.files, "file", "files"));
+    }
     let mut line = format!(
         "{}, {}, {} in {}",
         plural(s.errors, "error", "errors"),
@@ -105,30 +112,111 @@ fn summary_line(report: &Report) -> String {
     line
 }
 
-/// The miette sources of the files, built once per file.
+/// A file's text as miette reads it, with its line index.
+#[derive(Debug)]
+struct Text {
+    lossy: String,
+    lines: LineIndex,
+}
+
+/// A file as the source of one report, named `path:line:column`.
+///
+/// miette's own `SourceCode` for strings scans the text from its start for every label,
+/// which made a report of thousands of findings in one large file take minutes; this one
+/// finds the lines around a span with the line index and lets miette read only those.
+#[derive(Debug, Clone)]
+struct Snippet {
+    name: String,
+    text: Arc<Text>,
+}
+
+impl SourceCode for Snippet {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text = self.text.lossy.as_str();
+        let lines = &self.text.lines;
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).clamp(start, text.len());
+        let first = lines.line_of(start as u32);
+        let last = lines.line_of(end.saturating_sub(1).max(start) as u32);
+        let window_first = first.saturating_sub(context_lines_before);
+        let window_last = (last + context_lines_after).min(lines.line_count() - 1);
+        let window_start = lines.line_start(window_first) as usize;
+        let window_end = if window_last + 1 < lines.line_count() {
+            lines.line_start(window_last + 1) as usize
+        } else {
+            text.len()
+        };
+        let window = &text[window_start..window_end];
+        let inner_span = SourceSpan::new((start - window_start).into(), end - start);
+        let inner = window.read_span(&inner_span, context_lines_before, context_lines_after)?;
+        let data: &'a [u8] = inner.data();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            data,
+            SourceSpan::new(
+                (inner.span().offset() + window_start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + window_first,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// The texts of the files as miette reads them, built once per file.
 #[derive(Default)]
 struct Sources {
-    texts: HashMap<FileId, Arc<String>>,
+    texts: HashMap<FileId, Arc<Text>>,
 }
 
 impl Sources {
-    fn get(&mut self, report: &Report, file: FileId) -> NamedSource<Arc<String>> {
+    /// The source of `file`, named `path:line:column` after the start of `range`.
+    ///
+    /// miette counts columns in bytes; naming the source ourselves (and turning miette's
+    /// own position off) keeps the columns equal to those of every other format.
+    fn get(&mut self, report: &Report, file: FileId, range: TextRange) -> Snippet {
         let text = self
             .texts
             .entry(file)
-            .or_insert_with(|| Arc::new(same_length_lossy(&report.files.get(file).text)))
+            .or_insert_with(|| {
+                let lossy = same_length_lossy(&report.files.get(file).text);
+                let lines = LineIndex::new(lossy.as_bytes());
+                Arc::new(Text { lossy, lines })
+            })
             .clone();
-        NamedSource::new(report.path(file), text)
+        let (start, _) = report.span(file, range);
+        let name = format!("{}:{}:{}", report.path(file), start.line, start.column);
+        Snippet { name, text }
     }
 }
 
 /// The text as a `String` of the same byte length: each byte of an invalid UTF-8 sequence
-/// becomes `?`, so byte offsets into the file stay right for miette.
+/// becomes `?`, so byte offsets into the file stay right for miette. A CR that does not
+/// start a CRLF becomes a space: miette would end a line there, nginx and PHP do not.
 fn same_length_lossy(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         s.push_str(chunk.valid());
         s.extend(std::iter::repeat('?').take(chunk.invalid().len()));
+    }
+    if s.contains('\r') {
+        let b = s.as_bytes();
+        s = s
+            .char_indices()
+            .map(|(i, c)| {
+                if c == '\r' && b.get(i + 1) != Some(&b'\n') {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
     }
     s
 }
@@ -174,22 +262,22 @@ fn help_text(d: &Diagnostic) -> Option<String> {
 /// A diagnostic as a miette report: the primary label, related places in the same file as
 /// more labels, related places in other files as related reports.
 fn render(report: &Report, sources: &mut Sources, d: &Diagnostic) -> Rendered {
-    let source = sources.get(report, d.file);
-    let text = source.inner().clone();
+    let source = sources.get(report, d.file, d.range);
+    let text = source.text.clone();
     let mut labels = vec![LabeledSpan::new_primary_with_span(
         None,
-        span(&text, d.range),
+        span(&text.lossy, d.range),
     )];
     let mut related = Vec::new();
     for r in &d.related {
         if r.file == d.file {
             labels.push(LabeledSpan::new_with_span(
                 Some(r.message.clone()),
-                span(&text, r.range),
+                span(&text.lossy, r.range),
             ));
         } else {
-            let other = sources.get(report, r.file);
-            let other_span = span(other.inner(), r.range);
+            let other = sources.get(report, r.file, r.range);
+            let other_span = span(&other.text.lossy, r.range);
             related.push(Rendered {
                 message: r.message.clone(),
                 code: None,
@@ -223,6 +311,7 @@ mod tests {
         let s = same_length_lossy(bytes);
         assert_eq!(s.len(), bytes.len());
         assert_eq!(s, "caf? ?? ok é");
+        assert_eq!(same_length_lossy(b"a\rb\r\nc\r"), "a b\r\nc ");
     }
 
     #[test]

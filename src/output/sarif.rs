@@ -9,6 +9,7 @@ use super::{Report, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::source::{FileId, TextRange};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 use std::path::Path;
@@ -348,9 +349,9 @@ pub fn partial_fingerprint(rule: &str, path: &str, line: &[u8], occurrence: usiz
 /// slashes; absolute ones become `file://` URIs; bytes outside the unreserved set of
 /// RFC 3986 are percent-encoded.
 fn artifact_uri(path: &Path) -> String {
-    let raw = path.as_os_str().as_encoded_bytes();
+    let raw: Cow<'_, [u8]> = Cow::Borrowed(path.as_os_str().as_encoded_bytes());
     #[cfg(windows)]
-    let raw: Vec<u8> = raw
+    let raw: Cow<'_, [u8]> = raw
         .iter()
         .map(|b| if *b == b'\\' { b'/' } else { *b })
         .collect();

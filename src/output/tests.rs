@@ -263,7 +263,8 @@ fn json_output_matches_the_published_schema() {
 fn the_schema_rejects_broken_documents() {
     let validator = jsonschema::draft202012::new(&schema()).expect("schema compiles");
     let good = json_value(OutputFormat::Json);
-    let breakages: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Breakage = Box<dyn Fn(&mut serde_json::Value)>;
+    let breakages: Vec<(&str, Breakage)> = vec![
         (
             "wrong schema_version",
             Box::new(|v| v["schema_version"] = 2.into()),
@@ -402,4 +403,223 @@ fn github_commands_escape_and_map_severities() {
         lines[1].contains("%0Ahelp: raise"),
         "newlines in data are escaped"
     );
+}
+
+/// Validate against the official SARIF 2.1.0 schema (OASIS, errata 01) when
+/// `GATELINT_SARIF_SCHEMA` names a copy of it; the schema is not shipped in this repository.
+/// It is published at
+/// <https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json>.
+#[test]
+fn sarif_matches_the_official_schema_when_given() {
+    let Some(path) = std::env::var_os("GATELINT_SARIF_SCHEMA") else {
+        eprintln!("skipping: set GATELINT_SARIF_SCHEMA to a copy of sarif-schema-2.1.0.json");
+        return;
+    };
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("readable schema"))
+            .expect("schema is JSON");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("schema compiles");
+    let doc = json_value(OutputFormat::Sarif);
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let mut broken = doc.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn odd_inputs_render_in_every_format() {
+    let mut files = Files::new();
+    let empty = files.add(SourceFile::new("empty.conf", vec![]));
+    let bom = files.add(SourceFile::new(
+        "bom.ini",
+        b"\xef\xbb\xbfa = 1\r\n".to_vec(),
+    ));
+    let bytes = files.add(SourceFile::new("bytes.conf", b"\xff\xfe\xfd".to_vec()));
+    let utf8 = files.add(SourceFile::new(
+        "./dir/ü file.conf",
+        "żółw;\n".as_bytes().to_vec(),
+    ));
+    let kinds = vec![
+        (empty, FileKind::Nginx),
+        (bom, FileKind::PhpIni),
+        (bytes, FileKind::Nginx),
+        (utf8, FileKind::Nginx),
+    ];
+    let diagnostics = vec![
+        Diagnostic::new(
+            "at-empty",
+            Severity::Error,
+            empty,
+            TextRange::new(0, 0),
+            "empty file",
+        ),
+        Diagnostic::new(
+            "past-end",
+            Severity::Warning,
+            bom,
+            TextRange::new(5, 500),
+            "past the end\nsecond line",
+        )
+        .with_related(empty, TextRange::new(3, 9), "also nowhere"),
+        Diagnostic::new(
+            "bytes",
+            Severity::Info,
+            bytes,
+            TextRange::new(1, 2),
+            "invalid bytes",
+        ),
+        Diagnostic::new(
+            "mid-char",
+            Severity::Info,
+            utf8,
+            TextRange::new(1, 4),
+            "inside a character",
+        )
+        .with_fix(Fix::new(
+            "append",
+            Applicability::Safe,
+            vec![Edit::insert(utf8, 99, "x")],
+        )),
+    ];
+    let report = Report {
+        files: &files,
+        file_kinds: &kinds,
+        diagnostics: &diagnostics,
+        rules: &[],
+    };
+    for format in [
+        OutputFormat::Human,
+        OutputFormat::Short,
+        OutputFormat::Json,
+        OutputFormat::Sarif,
+        OutputFormat::Github,
+    ] {
+        for color in [false, true] {
+            let mut out = Vec::new();
+            write_report(format, &report, &mut out, color).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("empty.conf"), "{format:?}: {text}");
+        }
+    }
+    let mut out = Vec::new();
+    write_report(OutputFormat::Short, &report, &mut out, false).unwrap();
+    let short = String::from_utf8(out).unwrap();
+    assert!(
+        short.contains("bom.ini:1:4: warning[past-end] past the end second line\n"),
+        "{short}"
+    );
+    assert!(
+        short.contains("./dir/ü file.conf:1:2: info[mid-char]"),
+        "{short}"
+    );
+
+    let mut out = Vec::new();
+    write_report(OutputFormat::Json, &report, &mut out, false).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let validator = jsonschema::draft202012::new(&schema()).unwrap();
+    assert!(validator.is_valid(&doc));
+    // Past-the-end ranges are clamped to the end of the text.
+    let past = &doc["diagnostics"][1];
+    assert_eq!(past["rule"], "past-end");
+    assert_eq!(past["range"]["end"]["offset"], 10);
+    assert_eq!(past["range"]["end"]["line"], 2);
+
+    let mut out = Vec::new();
+    write_report(OutputFormat::Sarif, &report, &mut out, false).unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let results = &sarif["runs"][0]["results"];
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "dir/%C3%BC%20file.conf"
+    );
+    // Rules that are not registered still get an entry, so every ruleIndex resolves.
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rules.len(), 4);
+    for r in results.as_array().unwrap() {
+        assert_eq!(
+            rules[r["ruleIndex"].as_u64().unwrap() as usize]["id"],
+            r["ruleId"]
+        );
+    }
+}
+
+#[test]
+fn human_snippets_far_into_a_file_show_the_right_lines() {
+    let text: String = (1..=5000).map(|i| format!("line{i};\n")).collect();
+    let mut files = Files::new();
+    let id = files.add(SourceFile::new("big.conf", text.clone().into_bytes()));
+    let lone_cr = files.add(SourceFile::new("cr.conf", b"a\rb;\nc;\n".to_vec()));
+    let at = |needle: &str| find(text.as_bytes(), needle);
+    let diagnostics =
+        vec![
+            Diagnostic::new("far", Severity::Warning, id, at("line4000;"), "far down")
+                .with_related(id, at("line4002;"), "two lines below"),
+            Diagnostic::new(
+                "cr",
+                Severity::Info,
+                lone_cr,
+                TextRange::new(5, 7),
+                "after a lone CR",
+            ),
+        ];
+    let kinds = vec![(id, FileKind::Nginx), (lone_cr, FileKind::Nginx)];
+    let report = Report {
+        files: &files,
+        file_kinds: &kinds,
+        diagnostics: &diagnostics,
+        rules: &[],
+    };
+    let mut out = Vec::new();
+    write_report(OutputFormat::Human, &report, &mut out, false).unwrap();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("[big.conf:4000:1]"), "{out}");
+    assert!(
+        out.contains("\n 3999 | line3999;\n 4000 | line4000;\n"),
+        "{out}"
+    );
+    assert!(out.contains("\n 4002 | line4002;\n"), "{out}");
+    assert!(
+        !out.contains("line3997"),
+        "only the context lines are shown: {out}"
+    );
+    // nginx does not end a line at a lone CR; neither does the snippet.
+    assert!(
+        out.contains("[cr.conf:2:1]") && out.contains("\n 2 | c;\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_empty_report_says_so_in_every_format() {
+    let mut files = Files::new();
+    let id = files.add(SourceFile::new("ok.conf", b"events {}\n".to_vec()));
+    let kinds = vec![(id, FileKind::Nginx)];
+    let report = Report {
+        files: &files,
+        file_kinds: &kinds,
+        diagnostics: &[],
+        rules: RULES,
+    };
+    let run = |format| {
+        let mut out = Vec::new();
+        write_report(format, &report, &mut out, false).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    assert_eq!(run(OutputFormat::Human), "no problems found in 1 file\n");
+    assert_eq!(run(OutputFormat::Short), "");
+    assert_eq!(run(OutputFormat::Github), "");
+    let json: serde_json::Value = serde_json::from_str(&run(OutputFormat::Json)).unwrap();
+    assert_eq!(json["diagnostics"], serde_json::json!([]));
+    assert_eq!(json["summary"]["files"], 1);
+    let sarif: serde_json::Value = serde_json::from_str(&run(OutputFormat::Sarif)).unwrap();
+    assert_eq!(sarif["runs"][0]["results"], serde_json::json!([]));
 }
