@@ -1,3 +1,4 @@
 //! The stack model: effective values of nginx, PHP-FPM and php.ini, and how they join.
 
+pub mod nginx_directives;
 pub mod stack;
