@@ -638,7 +638,7 @@ def rs_value(kind):
 
 
 def render(entries, header):
-    out = [header]
+    out = [header.rstrip("\n")]
     out.append("pub static DIRECTIVES: &[DirectiveSpec] = &[")
     for e in entries:
         out.append("    DirectiveSpec {")

@@ -29,7 +29,6 @@
 use super::*;
 
 /// Every known directive, sorted by name (several entries per name when modules differ).
-
 pub static DIRECTIVES: &[DirectiveSpec] = &[
     DirectiveSpec {
         name: "absolute_redirect",
