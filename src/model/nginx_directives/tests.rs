@@ -270,6 +270,14 @@ fn contexts_nest_like_nginx_blocks() {
         Some(Context::LimitExcept)
     );
     assert_eq!(Context::Http.enter("map"), None);
+    assert_eq!(
+        fragment_context("nginx -t (as server-context fragment): [emerg] x"),
+        Some(Context::Server)
+    );
+    assert_eq!(
+        fragment_context("nginx -t ok as http-context fragment (test harness)"),
+        Some(Context::Http)
+    );
     assert_eq!(Context::Http.enter("init_by_lua_block"), None);
     assert!(is_opaque_block("types") && is_opaque_block("split_clients"));
     assert!(!is_opaque_block("upstream"));
@@ -383,30 +391,39 @@ fn suggest_finds_near_misses() {
 
 // ------------------------------------------------------------ corpus check
 
-/// Directive names of one nginx file: the first word of each statement, not
-/// descending into opaque blocks (`map`, `types`, `*_by_lua_block`, ...).
-fn directive_names(text: &str) -> Vec<String> {
+/// One statement of a config file as the corpus tests see it.
+#[derive(Debug, PartialEq)]
+struct Stmt {
+    name: String,
+    /// Enclosing context; `None` inside blocks this table does not model.
+    ctx: Option<Context>,
+    nargs: usize,
+    block: bool,
+}
+
+/// The statements of one nginx file (first word = name, argument count,
+/// block or not, enclosing context starting at `top`), not descending into
+/// opaque blocks (`map`, `types`, `*_by_lua_block`, ...).
+fn statements(text: &str, top: Context) -> Vec<Stmt> {
     let b = text.as_bytes();
-    let mut names = Vec::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<Option<Context>> = vec![Some(top)];
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
+    let mut in_word = false;
     let mut i = 0;
-    let flush = |word: &mut String, words: &mut Vec<String>| {
-        if !word.is_empty() {
-            words.push(std::mem::take(word));
-        }
-    };
     while i < b.len() {
         let c = b[i];
         match c {
-            b'#' if word.is_empty() => {
+            b'#' if !in_word => {
                 while i < b.len() && b[i] != b'\n' {
                     i += 1;
                 }
                 continue;
             }
-            b'"' | b'\'' if word.is_empty() => {
+            b'"' | b'\'' if !in_word => {
                 let q = c;
+                in_word = true;
                 i += 1;
                 while i < b.len() && b[i] != q {
                     if b[i] == b'\\' {
@@ -417,13 +434,10 @@ fn directive_names(text: &str) -> Vec<String> {
                     }
                     i += 1;
                 }
-                // An empty quoted word is still a word.
-                if word.is_empty() {
-                    word.push('\0');
-                }
             }
             // `${name}` is a variable, not a block: keep it in the word.
             b'$' if b.get(i + 1) == Some(&b'{') => {
+                in_word = true;
                 while i < b.len() && b[i] != b'}' {
                     word.push(b[i] as char);
                     i += 1;
@@ -431,29 +445,60 @@ fn directive_names(text: &str) -> Vec<String> {
                 word.push('}');
             }
             b'\\' if i + 1 < b.len() => {
+                in_word = true;
                 word.push(b[i + 1] as char);
                 i += 1;
             }
             b';' | b'{' | b'}' => {
-                flush(&mut word, &mut words);
-                if c != b'}' {
-                    if let Some(first) = words.first() {
-                        names.push(first.clone());
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+                let ctx = stack.last().copied().flatten();
+                if c == b'}' {
+                    if stack.len() > 1 {
+                        stack.pop();
+                    }
+                } else if let Some(first) = words.first() {
+                    out.push(Stmt {
+                        name: first.clone(),
+                        ctx,
+                        nargs: words.len() - 1,
+                        block: c == b'{',
+                    });
+                    if c == b'{' {
+                        if is_opaque_block(first) {
+                            i = skip_block(b, i + 1);
+                            words.clear();
+                            continue;
+                        }
+                        let inner = ctx.and_then(|x| x.enter(first));
+                        stack.push(inner.filter(|x| *x != Context::Other));
                     }
                 }
-                let opaque = c == b'{' && words.first().is_some_and(|w| is_opaque_block(w));
                 words.clear();
-                if opaque {
-                    i = skip_block(b, i + 1);
-                    continue;
+            }
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
                 }
             }
-            b' ' | b'\t' | b'\r' | b'\n' => flush(&mut word, &mut words),
-            _ => word.push(c as char),
+            _ => {
+                in_word = true;
+                word.push(c as char);
+            }
         }
         i += 1;
     }
-    names
+    out
+}
+
+fn directive_names(text: &str) -> Vec<String> {
+    statements(text, Context::Main)
+        .into_iter()
+        .map(|s| s.name)
+        .collect()
 }
 
 /// Skip to just after the `}` closing a block whose `{` is before `i`,
@@ -575,6 +620,8 @@ fn corpus_names_are_known(kind: &str, min_files: usize) {
     let mut unknown_core: std::collections::BTreeSet<String> = Default::default();
     let mut unknown_all: std::collections::BTreeSet<String> = Default::default();
     let mut names_seen: std::collections::BTreeSet<String> = Default::default();
+    let mut refused: Vec<String> = Vec::new();
+    let mut checked = 0usize;
     for line in manifest.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 4 || cols[1] != kind || !nginx_accepted(cols[3]) {
@@ -586,7 +633,22 @@ fn corpus_names_are_known(kind: &str, min_files: usize) {
         files += 1;
         let text = String::from_utf8_lossy(&bytes);
         let text = text.trim_start_matches('\u{feff}');
-        for name in directive_names(text) {
+        let top = fragment_context(cols[3]).unwrap_or(Context::Main);
+        for stmt in statements(text, top) {
+            if let Some(ctx) = stmt.ctx {
+                checked += 1;
+                match check(&stmt.name, ctx, stmt.nargs, stmt.block) {
+                    Verdict::Ok(_) | Verdict::Unknown => {}
+                    bad => refused.push(format!(
+                        "{} in {ctx:?} with {} args: {} ({})",
+                        stmt.name,
+                        stmt.nargs,
+                        verdict_name(&bad),
+                        cols[0]
+                    )),
+                }
+            }
+            let name = stmt.name;
             let specs = lookup(&name);
             if specs
                 .iter()
@@ -609,6 +671,141 @@ fn corpus_names_are_known(kind: &str, min_files: usize) {
         unknown_all.len(),
         unknown_all
     );
+    eprintln!(
+        "corpus {kind}: {checked} statements checked, {} refused by context/argument rules: {refused:#?}",
+        refused.len()
+    );
+    assert!(
+        checked >= min_files * 3,
+        "only {checked} statements checked"
+    );
     assert!(files >= min_files, "only {files} accepted files found");
     assert!(unknown_all.is_empty(), "unknown: {unknown_all:?}");
+    assert!(refused.is_empty(), "refused: {refused:#?}");
+}
+
+/// The context a fragment was accepted in: "nginx -t ok as server-context fragment".
+/// Also "nginx -t (as http-context fragment): [emerg] ...".
+fn fragment_context(note: &str) -> Option<Context> {
+    let head = &note[..note.find("-context fragment")?];
+    let word = head.rsplit([' ', '(']).next()?;
+    Some(match word {
+        "main" => Context::Main,
+        "http" => Context::Http,
+        "server" => Context::Server,
+        "location" => Context::Location,
+        "stream" => Context::Stream,
+        _ => return None,
+    })
+}
+
+fn verdict_name(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Ok(_) => "ok",
+        Verdict::Unknown => "unknown directive",
+        Verdict::NotAllowedHere => "not allowed here",
+        Verdict::NotTerminated(_) => "not terminated by \";\"",
+        Verdict::NoOpeningBrace(_) => "has no opening \"{\"",
+        Verdict::InvalidArgCount(_) => "invalid number of arguments",
+    }
+}
+
+/// The directive name quoted after `marker` in an nginx error line.
+fn quoted_after<'a>(note: &'a str, marker: &str) -> Option<&'a str> {
+    let rest = &note[note.find(marker)? + marker.len()..];
+    rest.split('"').next()
+}
+
+/// What Debian's nginx 1.22.1 (the corpus oracle) would know: nginx's own
+/// modules of that version. Third-party and Plus names are "unknown" to it
+/// unless their module is loaded.
+fn known_to_nginx_1_22(name: &str) -> bool {
+    lookup(name).iter().any(|s| {
+        !matches!(s.origin, Origin::ThirdParty { .. } | Origin::NginxPlus)
+            && available_in(s, "1.22.1")
+    })
+}
+
+#[test]
+fn corpus_refusals_are_reproduced() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let Ok(manifest) = std::fs::read_to_string(corpus.join("MANIFEST.tsv")) else {
+        eprintln!("corpus not found at {}; skipping", corpus.display());
+        return;
+    };
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 4 || !cols[1].starts_with("nginx") || cols[1] == "nginx-invalid" {
+            continue;
+        }
+        let note = cols[3];
+        if !note.starts_with("nginx -t") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(corpus.join(cols[0])) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let top = fragment_context(note).unwrap_or(Context::Main);
+        let stmts = statements(&text, top);
+        let has = |name: &str, want: fn(&Verdict) -> bool| {
+            stmts.iter().any(|s| {
+                s.name == name
+                    && s.ctx
+                        .is_some_and(|c| want(&check(&s.name, c, s.nargs, s.block)))
+            })
+        };
+        // A third-party module this table knows but the oracle had not loaded
+        // (e.g. stream-lua's `lua_code_cache` in `stream`) explains a refusal.
+        let third_party_ok = |name: &str| {
+            stmts.iter().any(|s| {
+                s.name == name
+                    && s.ctx.is_some_and(|c| {
+                        matches!(
+                            check(&s.name, c, s.nargs, s.block),
+                            Verdict::Ok(DirectiveSpec {
+                                origin: Origin::ThirdParty { .. },
+                                ..
+                            })
+                        )
+                    })
+            })
+        };
+        let ok = if let Some(name) = quoted_after(note, "[emerg] unknown directive \"") {
+            Some((name, !known_to_nginx_1_22(name)))
+        } else if let Some(name) = quoted_after(note, "[emerg] \"") {
+            if note.contains("\" directive is not allowed here") {
+                Some((
+                    name,
+                    has(name, |v| *v == Verdict::NotAllowedHere) || third_party_ok(name),
+                ))
+            } else {
+                None
+            }
+        } else if let Some(name) = quoted_after(note, "invalid number of arguments in \"") {
+            Some((
+                name,
+                has(name, |v| matches!(v, Verdict::InvalidArgCount(_))),
+            ))
+        } else if let Some(name) = quoted_after(note, "[emerg] directive \"") {
+            if note.contains("\" has no opening \"{\"") {
+                Some((name, has(name, |v| matches!(v, Verdict::NoOpeningBrace(_)))))
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        if let Some((name, agreed)) = ok {
+            checked += 1;
+            if !agreed {
+                mismatches.push(format!("{name}: {}", cols[0]));
+            }
+        }
+    }
+    eprintln!("corpus refusals reproduced: {checked} checked, mismatches: {mismatches:#?}");
+    assert!(checked >= 30, "only {checked} refusals found");
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
