@@ -325,6 +325,52 @@ fn parse_version(v: &str) -> Vec<u32> {
         .collect()
 }
 
+/// `./configure` flags of Debian 12 (bookworm) `nginx` 1.22.1 as `nginx -V`
+/// prints them; `=dynamic` modules ship as `libnginx-mod-*` and need `load_module`.
+pub const DEBIAN_BOOKWORM_CONFIGURE: &[&str] = &[
+    "--with-http_ssl_module",
+    "--with-http_stub_status_module",
+    "--with-http_realip_module",
+    "--with-http_auth_request_module",
+    "--with-http_v2_module",
+    "--with-http_dav_module",
+    "--with-http_slice_module",
+    "--with-threads",
+    "--with-http_addition_module",
+    "--with-http_flv_module",
+    "--with-http_gunzip_module",
+    "--with-http_gzip_static_module",
+    "--with-http_mp4_module",
+    "--with-http_random_index_module",
+    "--with-http_secure_link_module",
+    "--with-http_sub_module",
+    "--with-mail_ssl_module",
+    "--with-stream_ssl_module",
+    "--with-stream_ssl_preread_module",
+    "--with-stream_realip_module",
+    "--with-http_geoip_module=dynamic",
+    "--with-http_image_filter_module=dynamic",
+    "--with-http_perl_module=dynamic",
+    "--with-http_xslt_module=dynamic",
+    "--with-mail=dynamic",
+    "--with-stream=dynamic",
+    "--with-stream_geoip_module=dynamic",
+];
+
+/// Whether an nginx built with these `configure` flags has the spec's module:
+/// Core and Standard always, Optional when its flag is given (static or
+/// `=dynamic`), third-party and NGINX Plus never. Combine with
+/// [`available_in`] for the version.
+pub fn built_with(spec: &DirectiveSpec, configure: &[&str]) -> bool {
+    match spec.origin {
+        Origin::Core | Origin::Standard => true,
+        Origin::Optional { flag } => configure
+            .iter()
+            .any(|f| f.strip_suffix("=dynamic").unwrap_or(f) == flag),
+        Origin::ThirdParty { .. } | Origin::NginxPlus => false,
+    }
+}
+
 /// What `nginx -t` would say about one directive occurrence (see [`check`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {

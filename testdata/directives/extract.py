@@ -537,6 +537,13 @@ def doc_ctx(word, fam):
     return ["CTX_OTHER"]
 
 
+# Modules documented on nginx.org but distributed apart from nginx itself.
+SEPARATE_MODULES = {
+    "ngx_http_acme_module",  # https://github.com/nginx/nginx-acme
+    "ngx_otel_module",  # https://github.com/nginx/nginx-otel
+}
+
+
 def parse_docs(gitdir):
     """Directives documented on nginx.org: list of dicts."""
     res = []
@@ -742,7 +749,11 @@ def main():
     if a.docs:
         commits.append("nginx/nginx.org %s" % head_commit(a.docs))
         known = {(e["name"], e["family"]) for e in entries}
-        oss_modules = {e["module"] for e in entries}
+        # a name defined in source under another family (quic_bpf is documented
+        # with http/v3 but lives in src/event/quic) is not a docs-only name
+        source_names = {e["name"] for e in entries if e.get("label") in ("nginx", "nginx/njs")}
+        oss_modules = {e["module"] for e in entries if e.get("label") == "nginx"}
+        tp_modules = {e["module"] for e in entries if e.get("label") not in (None, "nginx")}
         head_since = defaultdict(set)
         for e in entries:
             if e["label"] == "nginx" and e["since"]:
@@ -752,10 +763,12 @@ def main():
             ap = d["appeared"]
             if ap and re.fullmatch(r"\d+(\.\d+)+", ap) and key in head_since and ap not in head_since[key]:
                 cross.append("%s (%s): tags %s, docs %s" % (d["name"], d["family"], "/".join(sorted(head_since[key])), ap))
-            if key in known:
+            if key in known or d["name"] in source_names:
                 continue
             known.add(key)
-            if d["commercial"] or d["module"] in oss_modules:
+            if d["module"] in tp_modules or d["module"] in SEPARATE_MODULES:
+                origin = 'Origin::ThirdParty { module: "%s" }' % d["module"]
+            elif d["commercial"] or d["module"] in oss_modules:
                 origin = "Origin::NginxPlus"
             else:
                 origin = 'Origin::ThirdParty { module: "%s" }' % d["module"]

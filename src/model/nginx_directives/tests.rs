@@ -324,6 +324,25 @@ fn versions_come_from_release_tags() {
 }
 
 #[test]
+fn debian_bookworm_build_has_its_optional_modules() {
+    let debian =
+        |name: &str, module: &str| built_with(spec(name, module), DEBIAN_BOOKWORM_CONFIGURE);
+    assert!(debian("ssl_certificate", "ngx_http_ssl_module"));
+    assert!(debian("proxy_half_close", "ngx_stream_proxy_module"));
+    assert!(debian("geoip_country", "ngx_http_geoip_module"));
+    assert!(debian("gzip", "ngx_http_gzip_filter_module"));
+    assert!(!debian("http3", "ngx_http_v3_module"));
+    assert!(!debian(
+        "google_perftools_profiles",
+        "ngx_google_perftools_module"
+    ));
+    assert!(!debian(
+        "more_set_headers",
+        "ngx_http_headers_more_filter_module"
+    ));
+}
+
+#[test]
 fn third_party_and_plus_names_are_marked() {
     let lua = spec("content_by_lua_block", "ngx_http_lua_module");
     assert_eq!(
