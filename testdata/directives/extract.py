@@ -13,13 +13,15 @@ nothing is built or run from them. Python 3 standard library only.
     python3 testdata/directives/extract.py \
         --nginx ~/mirrors/nginx.git --njs ~/mirrors/njs.git \
         --docs ~/mirrors/nginx.org.git \
-        --third-party openresty/lua-nginx-module=~/mirrors/lua-nginx-module.git \
-        ... --out src/model/nginx_directives/table.rs
+        --third-party-list testdata/directives/third-party.txt --mirrors ~/mirrors \
+        --out src/model/nginx_directives/table.rs \
+        --crosscheck testdata/directives/since-crosscheck.txt
 
 See NOTES.md next to this script for the sources, commits and caveats.
 """
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -680,6 +682,12 @@ def main():
         metavar="OWNER/NAME=GITDIR",
         help="a third-party module repository (repeatable)",
     )
+    ap.add_argument(
+        "--third-party-list",
+        metavar="FILE",
+        help="file of OWNER/NAME lines (# comments); each is read from MIRRORS/OWNER/NAME.git",
+    )
+    ap.add_argument("--mirrors", metavar="DIR", help="directory holding OWNER/NAME.git mirrors")
     ap.add_argument("--since-from", default="1.0.0", help="oldest release whose removed directives are kept")
     ap.add_argument("--out", required=True)
     ap.add_argument("--crosscheck", help="write since-vs-docs differences here")
@@ -734,7 +742,16 @@ def main():
             e["source"] = "nginx/njs/%s:%d" % (e["path"], e["line"])
             entries.append(e)
 
-    for spec in a.third_party:
+    third = list(a.third_party)
+    if a.third_party_list:
+        if not a.mirrors:
+            ap.error("--third-party-list needs --mirrors")
+        with open(a.third_party_list) as f:
+            for line in f:
+                repo = line.split("#", 1)[0].strip()
+                if repo:
+                    third.append("%s=%s" % (repo, os.path.join(a.mirrors, repo + ".git")))
+    for spec in third:
         repo, gitdir = spec.split("=", 1)
         c = head_commit(gitdir)
         commits.append("%s %s" % (repo, c))

@@ -10,9 +10,9 @@
 //   leev/ngx_http_geoip2_module 445df24ef3781e488cee3dfe8a1e111997fc1dfe
 //   vision5/ngx_devel_kit bd44d16302273052d6005d7bdb55f74e23813de3
 //   openresty/set-misc-nginx-module fdad936b03a501449fa1d0190052002fab408e98
-//   vozlt/nginx-module-vts affcaf8e69bdc1c1b50522c1e77b16c218e990c8
+//   openresty/srcache-nginx-module 33e5f13be3969e910c8075544908cdbd414dff32
+//   openresty/memc-nginx-module e18ec73641b7049d8aa118dc821b51b105aefd26
 //   FRiCKLE/ngx_cache_purge 331fe43e8d9a3d1fa5e0c9fec7d3201d431a9177
-//   nbs-system/naxsi a59462b8c2f9c2c0c0fbc3ceb287ee5d60b652c3
 //   SpiderLabs/ModSecurity-nginx 2497e6ac654d0b117b9534aa735b757c6b11c84f
 //   aperezdc/ngx-fancyindex 70311f239ec1e88ff79c669d126d08532ddb8554
 //   arut/nginx-rtmp-module 6c7719d0ba32e00b563ec70bd43dad11960fa9c4
@@ -21,8 +21,16 @@
 //   yaoweibin/ngx_http_substitutions_filter_module e12e965ac1837ca709709f9a26f572a54d83430e
 //   masterzen/nginx-upload-progress-module 463d60b5024d3870280d3a63b1568a2676e24a8c
 //   sto/ngx_http_auth_pam_module d9429ba93cdbe022196290c2c1dd529a59595315
+//   itoffshore/nginx-upstream-fair 4a006b8e534408157a42652840b9bbd01f186a4d
+//   vozlt/nginx-module-vts affcaf8e69bdc1c1b50522c1e77b16c218e990c8
+//   nbs-system/naxsi a59462b8c2f9c2c0c0fbc3ceb287ee5d60b652c3
 //   apache/incubator-pagespeed-ngx 13bee9da76591484ad2b8d755620b610d2bb8551
-//   openresty/srcache-nginx-module 33e5f13be3969e910c8075544908cdbd414dff32
+//   openresty/redis2-nginx-module 197f3e2f32b88e34bbc01f993376434b1c62e5ac
+//   openresty/encrypted-session-nginx-module 7ffe4ec55c5020788035080319357e938e2ed746
+//   openresty/array-var-nginx-module aa6b05871130e737b1843a07a1e9ef1f82bc8f49
+//   openresty/lua-upstream-nginx-module a1c451affc75c757c2b23e2dcf8f56ec2efc6ab0
+//   kvspb/nginx-auth-ldap 241200eac8e4acae74d353291bd27f79e5ca3dc4
+//   Refinitiv/nginx-sticky-module-ng 6fe17af5a07aa6782d0080d4255b0f4a9de18125
 //   nginx/nginx.org 3924a7f8334b93bbb4d5368f3d0cd44922ef2a6b
 // Release tags scanned: 594 (0.1.0 .. 1.31.4).
 
@@ -473,6 +481,78 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         source: "arut/nginx-rtmp-module/ngx_rtmp_core_module.c:54",
     },
     DirectiveSpec {
+        name: "array_join",
+        module: "ngx_http_array_var_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE2 | ARG_TAKE3,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_array_var_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/array-var-nginx-module/src/ngx_http_array_var_module.c:85",
+    },
+    DirectiveSpec {
+        name: "array_map",
+        module: "ngx_http_array_var_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE2 | ARG_TAKE3,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_array_var_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/array-var-nginx-module/src/ngx_http_array_var_module.c:65",
+    },
+    DirectiveSpec {
+        name: "array_map_op",
+        module: "ngx_http_array_var_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE2 | ARG_TAKE3,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_array_var_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/array-var-nginx-module/src/ngx_http_array_var_module.c:75",
+    },
+    DirectiveSpec {
+        name: "array_split",
+        module: "ngx_http_array_var_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_2MORE,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_array_var_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/array-var-nginx-module/src/ngx_http_array_var_module.c:56",
+    },
+    DirectiveSpec {
         name: "auth_basic",
         module: "ngx_http_auth_basic_module",
         contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION | CTX_HTTP_LIMIT_EXCEPT,
@@ -671,6 +751,90 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         since: Some("1.19.7"),
         removed: None,
         source: "nginx/nginx.org/xml/en/docs/http/ngx_http_auth_jwt_module.xml:355",
+    },
+    DirectiveSpec {
+        name: "auth_ldap",
+        module: "ngx_http_auth_ldap_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION | CTX_HTTP_LIMIT_EXCEPT,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_auth_ldap_module",
+        },
+        since: None,
+        removed: None,
+        source: "kvspb/nginx-auth-ldap/ngx_http_auth_ldap_module.c:272",
+    },
+    DirectiveSpec {
+        name: "auth_ldap_cache_enabled",
+        module: "ngx_http_auth_ldap_module",
+        contexts: CTX_HTTP,
+        args: ARG_TAKE1,
+        value: ValueKind::Flag,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_auth_ldap_module",
+        },
+        since: None,
+        removed: None,
+        source: "kvspb/nginx-auth-ldap/ngx_http_auth_ldap_module.c:240",
+    },
+    DirectiveSpec {
+        name: "auth_ldap_cache_expiration_time",
+        module: "ngx_http_auth_ldap_module",
+        contexts: CTX_HTTP,
+        args: ARG_TAKE1,
+        value: ValueKind::Time,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_auth_ldap_module",
+        },
+        since: None,
+        removed: None,
+        source: "kvspb/nginx-auth-ldap/ngx_http_auth_ldap_module.c:248",
+    },
+    DirectiveSpec {
+        name: "auth_ldap_cache_size",
+        module: "ngx_http_auth_ldap_module",
+        contexts: CTX_HTTP,
+        args: ARG_TAKE1,
+        value: ValueKind::Size,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_auth_ldap_module",
+        },
+        since: None,
+        removed: None,
+        source: "kvspb/nginx-auth-ldap/ngx_http_auth_ldap_module.c:256",
+    },
+    DirectiveSpec {
+        name: "auth_ldap_servers",
+        module: "ngx_http_auth_ldap_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION | CTX_HTTP_LIMIT_EXCEPT,
+        args: ARG_ANY,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_auth_ldap_module",
+        },
+        since: None,
+        removed: None,
+        source: "kvspb/nginx-auth-ldap/ngx_http_auth_ldap_module.c:280",
+    },
+    DirectiveSpec {
+        name: "auth_ldap_servers_size",
+        module: "ngx_http_auth_ldap_module",
+        contexts: CTX_HTTP,
+        args: ARG_TAKE1,
+        value: ValueKind::Number,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_auth_ldap_module",
+        },
+        since: None,
+        removed: None,
+        source: "kvspb/nginx-auth-ldap/ngx_http_auth_ldap_module.c:264",
     },
     DirectiveSpec {
         name: "auth_oidc",
@@ -2095,6 +2259,63 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         source: "src/http/modules/ngx_http_empty_gif_module.c:17",
     },
     DirectiveSpec {
+        name: "encrypted_session_expires",
+        module: "ngx_http_encrypted_session_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_encrypted_session_module",
+        },
+        since: None,
+        removed: None,
+        source:
+            "openresty/encrypted-session-nginx-module/src/ngx_http_encrypted_session_module.c:91",
+    },
+    DirectiveSpec {
+        name: "encrypted_session_iv",
+        module: "ngx_http_encrypted_session_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_encrypted_session_module",
+        },
+        since: None,
+        removed: None,
+        source:
+            "openresty/encrypted-session-nginx-module/src/ngx_http_encrypted_session_module.c:82",
+    },
+    DirectiveSpec {
+        name: "encrypted_session_key",
+        module: "ngx_http_encrypted_session_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_encrypted_session_module",
+        },
+        since: None,
+        removed: None,
+        source:
+            "openresty/encrypted-session-nginx-module/src/ngx_http_encrypted_session_module.c:73",
+    },
+    DirectiveSpec {
         name: "enforce_initial_report",
         module: "ngx_mgmt_module",
         contexts: CTX_OTHER,
@@ -2487,6 +2708,20 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         since: None,
         removed: None,
         source: "nginx/nginx.org/xml/en/docs/http/ngx_http_f4f_module.xml:73",
+    },
+    DirectiveSpec {
+        name: "fair",
+        module: "ngx_http_upstream_fair_module",
+        contexts: CTX_HTTP_UPSTREAM,
+        args: ARG_ANY,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_upstream_fair_module",
+        },
+        since: None,
+        removed: None,
+        source: "itoffshore/nginx-upstream-fair/ngx_http_upstream_fair_module.c:121",
     },
     DirectiveSpec {
         name: "fancyindex",
@@ -6493,6 +6728,20 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         source: "src/http/ngx_http_core_module.c:248",
     },
     DirectiveSpec {
+        name: "ldap_server",
+        module: "ngx_http_auth_ldap_module",
+        contexts: CTX_HTTP,
+        args: ARG_TAKE1 | ARG_BLOCK,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_auth_ldap_module",
+        },
+        since: None,
+        removed: None,
+        source: "kvspb/nginx-auth-ldap/ngx_http_auth_ldap_module.c:232",
+    },
+    DirectiveSpec {
         name: "least_conn",
         module: "ngx_http_upstream_least_conn_module",
         contexts: CTX_HTTP_UPSTREAM,
@@ -8251,6 +8500,160 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         since: None,
         removed: None,
         source: "arut/nginx-rtmp-module/ngx_rtmp_core_module.c:89",
+    },
+    DirectiveSpec {
+        name: "memc_buffer_size",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Size,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:85",
+    },
+    DirectiveSpec {
+        name: "memc_cmds_allowed",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_1MORE,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:49",
+    },
+    DirectiveSpec {
+        name: "memc_connect_timeout",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Time,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:64",
+    },
+    DirectiveSpec {
+        name: "memc_flags_to_last_modified",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_FLAG,
+        value: ValueKind::Flag,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:113",
+    },
+    DirectiveSpec {
+        name: "memc_ignore_client_abort",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_FLAG,
+        value: ValueKind::Flag,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:120",
+    },
+    DirectiveSpec {
+        name: "memc_next_upstream",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_1MORE,
+        value: ValueKind::Bitmask(&["error", "timeout", "invalid_response", "not_found", "off"]),
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:92",
+    },
+    DirectiveSpec {
+        name: "memc_pass",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:57",
+    },
+    DirectiveSpec {
+        name: "memc_read_timeout",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Time,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:78",
+    },
+    DirectiveSpec {
+        name: "memc_send_timeout",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Time,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:71",
+    },
+    DirectiveSpec {
+        name: "memc_upstream_fail_timeout",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:106",
+    },
+    DirectiveSpec {
+        name: "memc_upstream_max_fails",
+        module: "ngx_http_memc_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_memc_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/memc-nginx-module/src/ngx_http_memc_module.c:99",
     },
     DirectiveSpec {
         name: "memcached_allow_upstream",
@@ -14089,6 +14492,160 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         source: "nginx/nginx.org/xml/en/docs/http/ngx_http_oidc_module.xml:245",
     },
     DirectiveSpec {
+        name: "redis2_bind",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:70",
+    },
+    DirectiveSpec {
+        name: "redis2_buffer_size",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Size,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:91",
+    },
+    DirectiveSpec {
+        name: "redis2_connect_timeout",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Time,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:77",
+    },
+    DirectiveSpec {
+        name: "redis2_literal_raw_query",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:55",
+    },
+    DirectiveSpec {
+        name: "redis2_next_upstream",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_1MORE,
+        value: ValueKind::Bitmask(&["error", "timeout", "invalid_response", "not_found", "off"]),
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:105",
+    },
+    DirectiveSpec {
+        name: "redis2_pass",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:63",
+    },
+    DirectiveSpec {
+        name: "redis2_query",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_1MORE,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:34",
+    },
+    DirectiveSpec {
+        name: "redis2_raw_queries",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE2,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:48",
+    },
+    DirectiveSpec {
+        name: "redis2_raw_query",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP_LOCATION | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:41",
+    },
+    DirectiveSpec {
+        name: "redis2_read_timeout",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Time,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:98",
+    },
+    DirectiveSpec {
+        name: "redis2_send_timeout",
+        module: "ngx_http_redis2_module",
+        contexts: CTX_HTTP | CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_TAKE1,
+        value: ValueKind::Time,
+        unique: true,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_redis2_module",
+        },
+        since: None,
+        removed: None,
+        source: "openresty/redis2-nginx-module/src/ngx_http_redis2_module.c:84",
+    },
+    DirectiveSpec {
         name: "referer_hash_bucket_size",
         module: "ngx_http_referer_module",
         contexts: CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
@@ -15829,6 +16386,25 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         source: "openresty/set-misc-nginx-module/src/ngx_http_set_misc_module.c:268",
     },
     DirectiveSpec {
+        name: "set_decrypt_session",
+        module: "ngx_http_encrypted_session_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1 | ARG_TAKE2,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_encrypted_session_module",
+        },
+        since: None,
+        removed: None,
+        source:
+            "openresty/encrypted-session-nginx-module/src/ngx_http_encrypted_session_module.c:109",
+    },
+    DirectiveSpec {
         name: "set_encode_base32",
         module: "ngx_http_set_misc_module",
         contexts: CTX_HTTP
@@ -15899,6 +16475,25 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         since: None,
         removed: None,
         source: "openresty/set-misc-nginx-module/src/ngx_http_set_misc_module.c:276",
+    },
+    DirectiveSpec {
+        name: "set_encrypt_session",
+        module: "ngx_http_encrypted_session_module",
+        contexts: CTX_HTTP
+            | CTX_HTTP_SERVER
+            | CTX_HTTP_LOCATION
+            | CTX_HTTP_SERVER_IF
+            | CTX_HTTP_LOCATION_IF,
+        args: ARG_TAKE1 | ARG_TAKE2,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_encrypted_session_module",
+        },
+        since: None,
+        removed: None,
+        source:
+            "openresty/encrypted-session-nginx-module/src/ngx_http_encrypted_session_module.c:100",
     },
     DirectiveSpec {
         name: "set_escape_uri",
@@ -18418,6 +19013,20 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
     },
     DirectiveSpec {
         name: "sticky",
+        module: "ngx_http_sticky_module",
+        contexts: CTX_HTTP_UPSTREAM,
+        args: ARG_ANY,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_sticky_module",
+        },
+        since: None,
+        removed: None,
+        source: "Refinitiv/nginx-sticky-module-ng/ngx_http_sticky_module.c:77",
+    },
+    DirectiveSpec {
+        name: "sticky",
         module: "ngx_http_upstream_sticky_module",
         contexts: CTX_HTTP_UPSTREAM,
         args: ARG_2MORE,
@@ -18427,6 +19036,34 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         since: Some("1.29.6"),
         removed: None,
         source: "src/http/modules/ngx_http_upstream_sticky_module.c:171",
+    },
+    DirectiveSpec {
+        name: "sticky_hide_cookie",
+        module: "ngx_http_sticky_module",
+        contexts: CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_NOARGS,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_sticky_module",
+        },
+        since: None,
+        removed: None,
+        source: "Refinitiv/nginx-sticky-module-ng/ngx_http_sticky_module.c:91",
+    },
+    DirectiveSpec {
+        name: "sticky_no_fallback",
+        module: "ngx_http_sticky_module",
+        contexts: CTX_HTTP_SERVER | CTX_HTTP_LOCATION,
+        args: ARG_NOARGS,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_sticky_module",
+        },
+        since: None,
+        removed: None,
+        source: "Refinitiv/nginx-sticky-module-ng/ngx_http_sticky_module.c:84",
     },
     DirectiveSpec {
         name: "stream",
@@ -19135,6 +19772,20 @@ pub static DIRECTIVES: &[DirectiveSpec] = &[
         since: None,
         removed: None,
         source: "nginx/nginx.org/xml/en/docs/http/ngx_http_upstream_conf_module.xml:63",
+    },
+    DirectiveSpec {
+        name: "upstream_fair_shm_size",
+        module: "ngx_http_upstream_fair_module",
+        contexts: CTX_HTTP,
+        args: ARG_TAKE1,
+        value: ValueKind::Any,
+        unique: false,
+        origin: Origin::ThirdParty {
+            module: "ngx_http_upstream_fair_module",
+        },
+        since: None,
+        removed: None,
+        source: "itoffshore/nginx-upstream-fair/ngx_http_upstream_fair_module.c:128",
     },
     DirectiveSpec {
         name: "uri",
