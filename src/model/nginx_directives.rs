@@ -128,6 +128,12 @@ pub enum Origin {
         /// The configure flag that enables the module.
         flag: &'static str,
     },
+    /// Built in on some operating systems only: configure picks the event
+    /// method (`kqueue_changes` is unknown to nginx on Linux).
+    Platform {
+        /// The systems, e.g. "Linux" or "FreeBSD, macOS, NetBSD, OpenBSD".
+        os: &'static str,
+    },
     /// A separately distributed module (njs, lua-nginx-module, headers-more, …).
     ThirdParty {
         /// The module's `ngx_module_t` name.
@@ -311,10 +317,12 @@ pub fn is_opaque_block(name: &str) -> bool {
 }
 
 /// Whether the spec exists in nginx `version` ("1.22.1"): released by then
-/// and not yet removed. Specs without a version (third-party, docs-only) count as present.
+/// and not yet removed. Third-party and docs-only specs without a version
+/// count as present; nginx's own specs without one are not released yet.
 pub fn available_in(spec: &DirectiveSpec, version: &str) -> bool {
     let v = parse_version(version);
-    let after_since = spec.since.map_or(true, |s| parse_version(s) <= v);
+    let unversioned_ok = matches!(spec.origin, Origin::ThirdParty { .. } | Origin::NginxPlus);
+    let after_since = spec.since.map_or(unversioned_ok, |s| parse_version(s) <= v);
     let before_removal = spec.removed.map_or(true, |r| v < parse_version(r));
     after_since && before_removal
 }
@@ -357,13 +365,14 @@ pub const DEBIAN_BOOKWORM_CONFIGURE: &[&str] = &[
     "--with-stream_geoip_module=dynamic",
 ];
 
-/// Whether an nginx built with these `configure` flags has the spec's module:
-/// Core and Standard always, Optional when its flag is given (static or
-/// `=dynamic`), third-party and NGINX Plus never. Combine with
-/// [`available_in`] for the version.
+/// Whether an nginx built on Linux with these `configure` flags has the
+/// spec's module: Core and Standard always, Platform when it includes Linux,
+/// Optional when its flag is given (static or `=dynamic`), third-party and
+/// NGINX Plus never. Combine with [`available_in`] for the version.
 pub fn built_with(spec: &DirectiveSpec, configure: &[&str]) -> bool {
     match spec.origin {
         Origin::Core | Origin::Standard => true,
+        Origin::Platform { os } => os.contains("Linux"),
         Origin::Optional { flag } => configure
             .iter()
             .any(|f| f.strip_suffix("=dynamic").unwrap_or(f) == flag),

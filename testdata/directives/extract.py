@@ -612,8 +612,21 @@ CORE_HTTP = {
 }
 
 
+# Event modules that configure builds in by operating system, not by flag.
+PLATFORM_MODULES = {
+    "ngx_epoll_module": "Linux",
+    "ngx_kqueue_module": "FreeBSD, macOS, NetBSD, OpenBSD",
+    "ngx_devpoll_module": "Solaris",
+    "ngx_eventport_module": "Solaris",
+    "ngx_iocp_module": "Windows",
+    "ngx_quic_bpf_module": "Linux",
+}
+
+
 def nginx_origin(e, with_, without):
     mod = e["module"]
+    if mod in PLATFORM_MODULES:
+        return 'Origin::Platform { os: "%s" }' % PLATFORM_MODULES[mod]
     if mod in with_:
         return 'Origin::Optional { flag: "%s" }' % with_[mod]
     if e["family"] == "stream":

@@ -332,6 +332,12 @@ fn debian_bookworm_build_has_its_optional_modules() {
     assert!(debian("geoip_country", "ngx_http_geoip_module"));
     assert!(debian("gzip", "ngx_http_gzip_filter_module"));
     assert!(!debian("http3", "ngx_http_v3_module"));
+    assert!(debian("epoll_events", "ngx_epoll_module"));
+    assert!(!debian("kqueue_changes", "ngx_kqueue_module"));
+    // On HEAD only, not in any release yet.
+    let unreleased = spec("client_body_early_read", "ngx_http_core_module");
+    assert_eq!(unreleased.since, None);
+    assert!(!available_in(unreleased, "1.31.4"));
     assert!(!debian(
         "google_perftools_profiles",
         "ngx_google_perftools_module"
