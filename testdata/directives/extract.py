@@ -702,6 +702,14 @@ def main():
     )
     ap.add_argument("--mirrors", metavar="DIR", help="directory holding OWNER/NAME.git mirrors")
     ap.add_argument("--since-from", default="1.0.0", help="oldest release whose removed directives are kept")
+    ap.add_argument(
+        "--compare-release",
+        action="append",
+        default=[],
+        metavar="X.Y.Z",
+        help="list context/argument-rule changes between this release and HEAD",
+    )
+    ap.add_argument("--compare-out", metavar="FILE", help="where --compare-release writes")
     ap.add_argument("--out", required=True)
     ap.add_argument("--crosscheck", help="write since-vs-docs differences here")
     a = ap.parse_args()
@@ -744,6 +752,34 @@ def main():
             e["removed"] = next_tag.get(lv)
             e["source"] = "%s:%d@%s" % (e["path"], e["line"], tag)
             entries.append(e)
+
+    if a.compare_release and a.compare_out:
+        lines = []
+        now = {}
+        for e in entries:
+            if e["removed"] is None:
+                now.setdefault((e["name"], e["module"]), e)
+        for rel in a.compare_release:
+            tag = "release-" + rel
+            old = extract_repo(a.nginx, tag, nginx_source_paths(ls_files(a.nginx, tag)), tag)
+            seen = set()
+            for e in old:
+                key = (e["name"], e["module"])
+                if key in seen:
+                    continue
+                seen.add(key)
+                cur = now.get(key)
+                if cur is None:
+                    continue
+                if cur["ctx"] != e["ctx"]:
+                    lines.append("%s %s (%s): contexts %s -> %s" % (rel, e["name"], e["module"], "|".join(sorted(e["ctx"])), "|".join(sorted(cur["ctx"]))))
+                if cur["args"] != e["args"]:
+                    lines.append("%s %s (%s): args %s -> %s" % (rel, e["name"], e["module"], "|".join(sorted(e["args"])), "|".join(sorted(cur["args"]))))
+                if cur["value"] != e["value"]:
+                    lines.append("%s %s (%s): value %s -> %s" % (rel, e["name"], e["module"], e["value"], cur["value"]))
+        with open(a.compare_out, "w") as f:
+            f.write("# release name (module): what differs between that release and nginx HEAD (%s)\n" % describe)
+            f.write("".join(l + "\n" for l in lines))
 
     if a.njs:
         c = head_commit(a.njs)
