@@ -834,3 +834,114 @@ fn corpus_refusals_are_reproduced() {
     assert!(checked >= 30, "only {checked} refusals found");
     assert!(mismatches.is_empty(), "{mismatches:#?}");
 }
+
+/// Wrap one directive line into a whole config placing it in `ctx`.
+fn config_in(ctx: Context, directive: &str) -> Option<String> {
+    Some(match ctx {
+        Context::Main => format!("{directive}\nevents {{}}\n"),
+        Context::Events => format!("events {{\n{directive}\n}}\n"),
+        Context::Http => format!("events {{}}\nhttp {{\n{directive}\n}}\n"),
+        Context::Server => format!("events {{}}\nhttp {{ server {{\n{directive}\n}} }}\n"),
+        Context::Location => {
+            format!("events {{}}\nhttp {{ server {{ location / {{\n{directive}\n}} }} }}\n")
+        }
+        Context::Upstream => {
+            format!("events {{}}\nhttp {{ upstream u {{\n{directive}\nserver 127.0.0.1; }} }}\n")
+        }
+        _ => return None,
+    })
+}
+
+/// Runs the real `nginx -t` (from PATH, or `GATELINT_NGINX`) on directives
+/// sampled from the table, in several contexts and with right and wrong
+/// argument counts, and compares its verdicts with [`check`].
+#[test]
+fn sampled_verdicts_match_real_nginx() {
+    let nginx = std::env::var("GATELINT_NGINX").unwrap_or_else(|_| "nginx".into());
+    let Ok(out) = std::process::Command::new(&nginx).arg("-V").output() else {
+        eprintln!("nginx not found (PATH or GATELINT_NGINX); skipping");
+        return;
+    };
+    let info = String::from_utf8_lossy(&out.stderr).into_owned();
+    let Some(version) = info
+        .split("nginx/")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .map(str::to_owned)
+    else {
+        eprintln!("cannot read the version of {nginx}; skipping");
+        return;
+    };
+    // Static modules only: dynamic ones need load_module and may be absent.
+    let flags: Vec<&str> = info
+        .split_whitespace()
+        .filter(|f| f.starts_with("--with-") && !f.ends_with("=dynamic"))
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
+    let native = |s: &DirectiveSpec| built_with(s, &flags) && available_in(s, &version);
+    let mut names: Vec<&str> = DIRECTIVES
+        .iter()
+        .filter(|s| native(s) && s.contexts & (CTX_STREAM | CTX_MAIL | CTX_MAIL_SERVER) == 0)
+        .map(|s| s.name)
+        .filter(|n| !is_opaque_block(n) && !matches!(*n, "include" | "load_module"))
+        .collect();
+    names.dedup();
+    let (mut runs, mut diffs) = (0, Vec::new());
+    for name in names.iter().step_by(15) {
+        let specs: Vec<&DirectiveSpec> = lookup(name).iter().filter(|s| native(s)).collect();
+        let block = specs.iter().any(|s| is_block(s));
+        let good = (0..8).find(|&n| specs.iter().any(|s| accepts_arg_count(s, n)));
+        for (ctx, n) in [
+            (Context::Main, good.unwrap_or(1)),
+            (Context::Http, good.unwrap_or(1)),
+            (Context::Location, good.unwrap_or(1)),
+            (Context::Location, good.unwrap_or(1) + 1),
+            (Context::Http, 0),
+        ] {
+            let args: Vec<String> = (0..n).map(|i| format!("x{i}")).collect();
+            let line = format!(
+                "{name} {}{}",
+                args.join(" "),
+                if block { " { }" } else { ";" }
+            );
+            let Some(conf) = config_in(ctx, &line) else {
+                continue;
+            };
+            let path = dir.path().join("t.conf");
+            std::fs::write(&path, conf).expect("write config");
+            let prefix = format!("{}/", dir.path().display());
+            let Ok(out) = std::process::Command::new(&nginx)
+                .args(["-t", "-q", "-p", &prefix, "-c"])
+                .arg(&path)
+                .output()
+            else {
+                continue;
+            };
+            runs += 1;
+            let said = String::from_utf8_lossy(&out.stderr).into_owned();
+            let nginx_class = if said.contains("unknown directive") {
+                "unknown"
+            } else if said.contains("is not allowed here") {
+                "not allowed here"
+            } else if said.contains("invalid number of arguments") {
+                "invalid number of arguments"
+            } else {
+                "ok"
+            };
+            let ours = match check(name, ctx, n, block) {
+                Verdict::Ok(s) if native(s) => "ok",
+                Verdict::Ok(_) => "unknown",
+                v => verdict_name(&v),
+            };
+            if ours != nginx_class {
+                diffs.push(format!(
+                    "{line:?} in {ctx:?}: table {ours}, nginx {nginx_class}"
+                ));
+            }
+        }
+    }
+    eprintln!("nginx {version}: {runs} runs, differences: {diffs:#?}");
+    assert!(runs >= 50, "only {runs} nginx runs");
+    assert!(diffs.is_empty(), "{diffs:#?}");
+}
