@@ -380,6 +380,45 @@ pub fn built_with(spec: &DirectiveSpec, configure: &[&str]) -> bool {
     }
 }
 
+/// Third-party modules Debian 12 packages as `libnginx-mod-*` (loadable with
+/// `load_module`): a directive of these is plausible on a Debian host even
+/// when the file at hand does not load it. Prefixes of `ngx_module_t` names.
+pub const DEBIAN_BOOKWORM_PACKAGED_MODULES: &[&str] = &[
+    "ngx_http_auth_pam_module",
+    "ngx_http_brotli_filter_module",
+    "ngx_http_brotli_static_module",
+    "ngx_http_cache_purge_module",
+    "ngx_http_dav_ext_module",
+    "ngx_http_echo_module",
+    "ngx_http_fancyindex_module",
+    "ngx_http_geoip2_module",
+    "ngx_http_headers_more_filter_module",
+    "ngx_http_js_module",
+    "ngx_http_lua_module",
+    "ngx_http_memc_module",
+    "ngx_http_modsecurity_module",
+    "ngx_http_set_misc_module",
+    "ngx_http_srcache_filter_module",
+    "ngx_http_subs_filter_module",
+    "ngx_http_uploadprogress_module",
+    "ngx_http_upstream_fair_module",
+    "ngx_nchan_module",
+    "ngx_rtmp_",
+    "ngx_stream_geoip2_module",
+    "ngx_stream_js_",
+];
+
+/// Whether the spec's module is one of Debian 12's `libnginx-mod-*` packages
+/// (third-party) or a Debian `=dynamic` module of nginx itself.
+pub fn packaged_in_debian_bookworm(spec: &DirectiveSpec) -> bool {
+    match spec.origin {
+        Origin::ThirdParty { module } => DEBIAN_BOOKWORM_PACKAGED_MODULES
+            .iter()
+            .any(|m| module.starts_with(m)),
+        _ => built_with(spec, DEBIAN_BOOKWORM_CONFIGURE),
+    }
+}
+
 /// What `nginx -t` would say about one directive occurrence (see [`check`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {

@@ -346,6 +346,18 @@ fn debian_bookworm_build_has_its_optional_modules() {
         "more_set_headers",
         "ngx_http_headers_more_filter_module"
     ));
+    let packaged = |name: &str, module: &str| packaged_in_debian_bookworm(spec(name, module));
+    assert!(packaged(
+        "more_set_headers",
+        "ngx_http_headers_more_filter_module"
+    ));
+    assert!(packaged("js_import", "ngx_stream_js_module"));
+    assert!(packaged("ssl_certificate", "ngx_http_ssl_module"));
+    assert!(!packaged("lua_code_cache", "ngx_stream_lua_module"));
+    assert!(!packaged(
+        "vhost_traffic_status_zone",
+        "ngx_http_vhost_traffic_status_module"
+    ));
 }
 
 #[test]
