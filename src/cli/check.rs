@@ -330,6 +330,9 @@ fn apply_cli(args: &CheckArgs, config: &mut Config) -> Result<(), String> {
                 format!("invalid --host-memory `{m}`, expected a size such as 8G")
             })?);
     }
+    if let Some(v) = &args.nginx_version {
+        config.nginx_version = Some(v.clone());
+    }
     if let Some(c) = args.host_cpus {
         config.host.cpus = Some(c);
     }

@@ -56,6 +56,10 @@ pub struct CheckArgs {
     /// The path that the buffer read from stdin stands for (editors).
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
+    /// The nginx version the configuration targets (e.g. 1.22.1): directives it lacks
+    /// are reported.
+    #[arg(long, value_name = "VERSION")]
+    pub nginx_version: Option<String>,
     /// The nginx prefix that relative includes resolve against.
     #[arg(long, value_name = "DIR")]
     pub prefix: Option<PathBuf>,

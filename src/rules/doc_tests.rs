@@ -65,10 +65,7 @@ fn every_rule_has_a_doc_that_agrees_and_every_doc_a_rule() {
         .map(|n| n.trim_end_matches(".md").to_string())
         .collect();
     on_disk.sort();
-    let mut registered: Vec<String> = registry()
-        .iter()
-        .map(|r| r.meta().id.to_string())
-        .collect();
+    let mut registered: Vec<String> = registry().iter().map(|r| r.meta().id.to_string()).collect();
     registered.sort();
     assert_eq!(on_disk, registered, "rules/*.md and the registry differ");
     for rule in registry() {
@@ -83,7 +80,12 @@ fn every_rule_has_a_doc_that_agrees_and_every_doc_a_rule() {
         assert_eq!(doc.front.summary, m.summary, "{}", m.id);
         let kinds: Vec<&str> = m.kinds.iter().map(|k| k.as_str()).collect();
         assert_eq!(doc.front.kinds, kinds, "{}", m.id);
-        assert_eq!(doc.front.fix.as_deref(), m.fix.map(|a| a.as_str()), "{}", m.id);
+        assert_eq!(
+            doc.front.fix.as_deref(),
+            m.fix.map(|a| a.as_str()),
+            "{}",
+            m.id
+        );
         assert!(
             doc.examples.iter().any(|e| e.role == Role::Bad),
             "rules/{}.md has no bad example",
@@ -107,8 +109,11 @@ fn doc_examples_behave_as_documented() {
             groups.entry(e.example.as_str()).or_default().push(e);
         }
         for (name, files) in groups {
-            let inputs: Vec<&ExampleFile> =
-                files.iter().copied().filter(|f| f.role != Role::Fixed).collect();
+            let inputs: Vec<&ExampleFile> = files
+                .iter()
+                .copied()
+                .filter(|f| f.role != Role::Fixed)
+                .collect();
             let bad = inputs.iter().any(|f| f.role == Role::Bad);
             let (_dir, ws, plan) = run_example(id, &inputs);
             let config = config_for(id);
@@ -118,7 +123,9 @@ fn doc_examples_behave_as_documented() {
                 .collect();
             let line = inputs.first().map(|f| f.line).unwrap_or(0);
             if bad && found.is_empty() {
-                failures.push(format!("rules/{id}.md:{line} example `{name}`: bad example raised nothing"));
+                failures.push(format!(
+                    "rules/{id}.md:{line} example `{name}`: bad example raised nothing"
+                ));
             }
             if !bad && !found.is_empty() {
                 failures.push(format!(
@@ -126,14 +133,20 @@ fn doc_examples_behave_as_documented() {
                     describe(&ws, &found)
                 ));
             }
-            let fixed: Vec<&ExampleFile> =
-                files.iter().copied().filter(|f| f.role == Role::Fixed).collect();
+            let fixed: Vec<&ExampleFile> = files
+                .iter()
+                .copied()
+                .filter(|f| f.role == Role::Fixed)
+                .collect();
             if fixed.is_empty() {
                 continue;
             }
             let mut store = Files::new();
             for (_, f) in ws.files.iter() {
-                store.add(crate::source::SourceFile::new(f.path.clone(), f.text.clone()));
+                store.add(crate::source::SourceFile::new(
+                    f.path.clone(),
+                    f.text.clone(),
+                ));
             }
             let mut relint = |files: &Files| -> Vec<Diagnostic> {
                 let mut src = StackSource::new(plan.root.clone());
@@ -163,7 +176,13 @@ fn doc_examples_behave_as_documented() {
                     .map(|(_, k)| *k);
                 kind.is_some_and(|k| crate::workspace::parses(k, f))
             };
-            let outcome = fix_to_fixpoint(&mut store, Applicability::Unsafe, 10, &mut relint, &reparses);
+            let outcome = fix_to_fixpoint(
+                &mut store,
+                Applicability::Unsafe,
+                10,
+                &mut relint,
+                &reparses,
+            );
             for want in fixed {
                 let path = ws
                     .root

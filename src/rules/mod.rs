@@ -8,7 +8,11 @@ pub mod core;
 pub mod doc;
 #[cfg(test)]
 mod doc_tests;
+pub mod fpm;
 pub mod nginx;
+pub mod nginx_t;
+pub mod php;
+pub mod stack;
 
 use crate::config::Config;
 use crate::diagnostic::{Applicability, Diagnostic, Severity};

@@ -1,0 +1,3 @@
+//! Rules that read PHP-FPM configurations.
+
+crate::rule_pack! {}
