@@ -178,7 +178,12 @@ impl Diagnostic {
     }
 
     /// Add a related place.
-    pub fn with_related(mut self, file: FileId, range: TextRange, message: impl Into<String>) -> Self {
+    pub fn with_related(
+        mut self,
+        file: FileId,
+        range: TextRange,
+        message: impl Into<String>,
+    ) -> Self {
         self.related.push(Related {
             file,
             range,

@@ -78,7 +78,11 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_FAILURE } else { EXIT_OK };
+            let code = if e.use_stderr() {
+                EXIT_FAILURE
+            } else {
+                EXIT_OK
+            };
             let text = e.render().to_string();
             let _ = if e.use_stderr() {
                 err.write_all(text.as_bytes())

@@ -48,9 +48,18 @@ mod tests {
 
     #[test]
     fn guesses_kinds_from_names() {
-        assert_eq!(guess_kind(Path::new("etc/php/8.2/fpm/php.ini")), KindArg::PhpIni);
-        assert_eq!(guess_kind(Path::new("etc/php/8.2/fpm/pool.d/www.conf")), KindArg::Fpm);
+        assert_eq!(
+            guess_kind(Path::new("etc/php/8.2/fpm/php.ini")),
+            KindArg::PhpIni
+        );
+        assert_eq!(
+            guess_kind(Path::new("etc/php/8.2/fpm/pool.d/www.conf")),
+            KindArg::Fpm
+        );
         assert_eq!(guess_kind(Path::new("etc/php-fpm.conf")), KindArg::Fpm);
-        assert_eq!(guess_kind(Path::new("etc/nginx/nginx.conf")), KindArg::Nginx);
+        assert_eq!(
+            guess_kind(Path::new("etc/nginx/nginx.conf")),
+            KindArg::Nginx
+        );
     }
 }

@@ -1,0 +1,189 @@
+//! Unit tests of the ini parser; the differential tests against PHP live in `tests/`.
+
+use super::*;
+
+fn php(text: &str) -> IniTree {
+    parse(text.as_bytes(), Dialect::PhpIni)
+}
+
+fn values(tree: &IniTree) -> Vec<(String, String)> {
+    tree.entries()
+        .filter(|(n, _)| !n.dropped)
+        .map(|(_, e)| (e.key_str(), e.value.text_str()))
+        .collect()
+}
+
+#[test]
+fn simple_entries_and_round_trip() {
+    let src = "; c\n[PHP]\nmemory_limit = 256M ; x\n\nerror_reporting = E_ALL & ~E_DEPRECATED\r\n";
+    let t = php(src);
+    assert!(t.errors.is_empty(), "{:?}", t.errors);
+    assert_eq!(t.reassemble(src.as_bytes()), src.as_bytes());
+    assert_eq!(
+        values(&t),
+        vec![
+            ("memory_limit".into(), "256M".into()),
+            ("error_reporting".into(), "24575".into())
+        ]
+    );
+    let (_, e) = t.entries().next().unwrap();
+    assert_eq!(&src[e.value.range.as_range()], "256M");
+    assert_eq!(&src[e.key_range.as_range()], "memory_limit");
+}
+
+/// Snippets that exercise every corner of the grammar, each compared with PHP.
+pub(crate) const SNIPPETS: &[&str] = &[
+    "a = 1\n",
+    "a = ''\nb = 1\n",
+    "a = 'x'y''\n",
+    "a = x'y\nb=1\n",
+    "a = x'y'z'\n",
+    "a = '\nb=1\n",
+    "a = ''x\nb=1\n",
+    "[x] ; c\n\na = b = c\n",
+    "[x]\na = (1\n",
+    "a = on x\n",
+    "a = ${}\n",
+    "[broken\n",
+    "a = 1 |\n",
+    "a=$\nb=c\n",
+    "a = x)\n",
+    "a[=1\n",
+    "a[b=1\n",
+    "a[b]c=1\n",
+    "a[b] = 1\n[s]\nb[] = 2\n",
+    "\u{feff}a=1\n",
+    "a=1\r\nb=2\rc=3",
+    "a = \"x\" y \"z\" \n",
+    "a = yes\nb = true\t \nc = None\nd = NULL\ne = Onion\nf = off ; c\n",
+    "a = \"abc",
+    "a",
+    "a\n=1\n",
+    "a = 1\u{1}b\n",
+    "a = {x}\nb = x}\n",
+    "x=1\n${a}=2\n",
+    "a = \"x\\\\\"\n",
+    "a = \"x\\\" \nb=1\n",
+    "a = \"C:\\path\\to\\\"\nb = 2\n",
+    " [ s ] \nk=v\n",
+    "[s]x\nk=v\n",
+    "[]\nk=v\n",
+    "=1\n",
+    "[ s ]\nk=v\n",
+    "[\ts\t]\nk=v\n",
+    "a[ 5 ]=w\na[ x y ]=z\na[]=q\na[]=r\n",
+    "a[${HOME}x] = 1\n",
+    "[a'b c'd]\nk=v\n",
+    "[s]y\nk=v\n",
+    "[s]x = 1\n",
+    "a = 1 \t",
+    "a = E_ALL  ",
+    "a= \"x\"\t y ",
+    "a = 1 | on\n",
+    "a = ${GATELINT_VAR}\nb = \"${HOME}/x\"\nc = ${NOPE}x\nd = '${HOME}'\n",
+    "a = \"x$\"\nb = $literal\n",
+    "a = 9999999999 | 0\nb = !0\nc=~\"5\"\nd = (1|4) & 5\ne = ~0\n",
+    "k = E_ALL & ~E_DEPRECATED & ~E_STRICT\n",
+    "b = \"say \\\"hi\\\" \\\\ \\$HOME \\n end\"\n",
+    "c = 'single \\n \"dq\" ${HOME} ; not comment'\n",
+    "d = hello world   ; trailing comment\ne = \"semi;colon\"\nf = foo\"bar\"'baz' qux\n",
+    "h = \"multi\nline\"\n",
+    "r = 0x1A\ns = 1e3\nu = .5\nv = -5\nw =\n",
+    "sendmail_path = /usr/sbin/sendmail -t -i -f \"x@y\"\n",
+    "[PATH=/var/www/site]\na=1\n[HOST=Example.COM]\nb=2\n[ \"quoted ${HOME} sec\" ]\nc=3\n[E_ALL]\nd=4\n",
+    "a = 1\na = 2\n",
+    "# hash comment line\n# memory_limit = 1G\na = 1 # not a comment\n",
+    "# see (docs)\n",
+    "#!/bin/sh\n",
+    "on = 1\n",
+    "none = 1\n",
+    "Null = 1\n",
+    "url = http://x/?y=1\n",
+    "user_agent = Mozilla/5.0 (X11)\n",
+    "a = (1\n",
+    "a = ${HOME\n",
+    "[sec;semi]\n",
+    "a = ~\n",
+    "a = (((1)))\nb = ((2) | (4)) ^ 1\n",
+    "a = )\n",
+    "a = \"${HOME\"\n",
+    "a = \"x\" ; c\n[s] k = v\n",
+    "a = b ; c",
+    "; only a comment",
+    "a = x ;",
+    "\n\n\r\n\r\r",
+    "key with spaces = v\n  indented = w\n\ttabbed = t\n",
+    "k\t= v\nk2 =\tv2\t\n",
+    "a = x y   z\n",
+    "a = $\n",
+    "a = x$",
+    "a = x$y${HOME}\n",
+    "a[\"q\"] = 1\na['r'] = 2\n",
+    "a[x][y] = 1\n",
+    "[s]]\n",
+    "a = !\n",
+    "a = 1 2 | 3\n",
+    "a.b-c/d:e@f,g%h = 1\n",
+    "a = \"\"\nb = \"\" \"\"\n",
+    "a = \"${GATELINT_VAR}${HOME}\"\n",
+    "[s\n]\n",
+    "a = yes|1\n",
+    "a = 1 \\\nb = 2\n",
+    "a\\b = 1\n",
+    "a = ~~1\n",
+    "a = x\u{0}y\nb = 2\n",
+    "[\u{0}]\n",
+    "\u{0}\n",
+    "a = é\n[ü]\nö = 1\n",
+];
+
+#[test]
+fn snippets_round_trip() {
+    for s in SNIPPETS {
+        for d in [Dialect::PhpIni, Dialect::Fpm] {
+            let t = parse(s.as_bytes(), d);
+            assert_eq!(t.reassemble(s.as_bytes()), s.as_bytes(), "{s:?} {d:?}");
+            let mut at = 0;
+            for n in &t.nodes {
+                assert_eq!(n.range.start, at, "{s:?}");
+                at = n.range.end;
+            }
+            assert_eq!(at as usize, s.len());
+        }
+    }
+}
+
+#[test]
+fn snippets_match_php() {
+    let Some(php) = php_oracle::php_binary() else {
+        return;
+    };
+    let env = php_oracle::php_env(&php);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files: Vec<_> = SNIPPETS
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let p = dir.path().join(format!("s{i:03}.ini"));
+            std::fs::write(&p, s).expect("write");
+            p
+        })
+        .collect();
+    let bad = php_oracle::compare(&php, &env, &files);
+    let shown: Vec<String> = bad
+        .iter()
+        .map(|b| {
+            let i: usize = b[b.find("/s").unwrap() + 2..b.find(".ini").unwrap()]
+                .parse()
+                .unwrap();
+            format!("{:?}\n{b}", SNIPPETS[i])
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "{} of {} differ:\n{}",
+        bad.len(),
+        files.len(),
+        shown.join("\n")
+    );
+}
