@@ -187,3 +187,81 @@ fn snippets_match_php() {
         shown.join("\n")
     );
 }
+
+/// The corpus files of the ini kinds: (path, kind, is php-ini).
+pub(crate) fn corpus_files() -> Option<Vec<(std::path::PathBuf, String)>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let manifest = match std::fs::read_to_string(root.join("MANIFEST.tsv")) {
+        Ok(m) => m,
+        Err(_) => {
+            eprintln!("SKIP: corpus not found at {}", root.display());
+            return None;
+        }
+    };
+    let mut out = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 2 {
+            continue;
+        }
+        let (path, kind) = (cols[0], cols[1]);
+        let ini_kind = matches!(kind, "fpm" | "php-ini")
+            || (kind == "template" && (path.starts_with("fpm/") || path.starts_with("php-ini/")));
+        if ini_kind {
+            let k = if kind == "template" {
+                if path.ends_with(".ini") || path.starts_with("php-ini/") {
+                    "php-ini"
+                } else {
+                    "fpm"
+                }
+            } else {
+                kind
+            };
+            out.push((root.join(path), k.to_string()));
+        }
+    }
+    Some(out)
+}
+
+#[test]
+fn corpus_round_trips() {
+    let Some(files) = corpus_files() else {
+        return;
+    };
+    assert!(files.len() > 100, "found {} files", files.len());
+    for (path, kind) in &files {
+        let text = std::fs::read(path).expect("read corpus file");
+        let dialect = if kind == "fpm" {
+            Dialect::Fpm
+        } else {
+            Dialect::PhpIni
+        };
+        for d in [dialect, Dialect::PhpIni, Dialect::Fpm] {
+            let t = parse(&text, d);
+            assert_eq!(t.reassemble(&text), text, "{}", path.display());
+        }
+    }
+}
+
+#[test]
+fn corpus_php_ini_matches_php() {
+    let Some(files) = corpus_files() else {
+        return;
+    };
+    let Some(php) = php_oracle::php_binary() else {
+        return;
+    };
+    let env = php_oracle::php_env(&php);
+    let ini: Vec<_> = files
+        .into_iter()
+        .filter(|(_, k)| k == "php-ini")
+        .map(|(p, _)| p)
+        .collect();
+    let bad = php_oracle::compare(&php, &env, &ini);
+    eprintln!(
+        "php-ini corpus: {} files, {} differ from PHP",
+        ini.len(),
+        bad.len()
+    );
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
