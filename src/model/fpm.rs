@@ -535,14 +535,13 @@ impl Loader<'_> {
         );
         let name = self.files.get(file).display_path();
         for e in &tree.errors {
-            let line = self.files.get(file).line_col(e.error.range.start).line;
             self.problem(
                 Severity::Error,
                 file,
                 e.error.range,
                 format!(
-                    "PHP:  {} in Unknown on line {} (FPM: failed to load configuration file '{name}', line {line})",
-                    e.error.message, e.php_line
+                    "{}; failed to load configuration file '{name}'",
+                    e.error.message
                 ),
             );
         }

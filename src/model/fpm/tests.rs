@@ -75,7 +75,7 @@ fn refusals_with_fpm_messages() {
             RULE_SLOWLOG,
         ),
         ("user = nobody", "user = nobody\nrequest_slowlog_timeout = 5s", RULE_SLOWLOG),
-        ("user = nobody", "user = nobody\nurl = http://x/?y=1", RULE_STRUCTURE),
+        ("user = nobody", "user = nobody\nslowlog = http://x/?y=1", RULE_STRUCTURE),
         ("user = nobody", "user = nobody\nPHP_VALUE[x] = 1", RULE_STRUCTURE),
         ("user = nobody", "user = nobody\nclear_env = Yes\nclear_env = \"Yes\"", RULE_STRUCTURE),
     ];
