@@ -866,3 +866,6 @@ fn refusal(rule: &'static str, file: FileId, range: TextRange, msg: String) -> D
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod differential;
