@@ -169,3 +169,74 @@ fn pool_name_and_global_pool_variable() {
         .1
         .contains("Can't use '$pool' when the pool is not defined"));
 }
+
+/// Every FPM corpus file loads; where the corpus notes what `php-fpm8.2 -t -y FILE` said
+/// about the file alone, we say the same.
+#[test]
+fn corpus_files_agree_with_recorded_fpm_verdicts() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let Ok(manifest) = std::fs::read_to_string(root.join("MANIFEST.tsv")) else {
+        eprintln!("SKIP: corpus not found at {}", root.display());
+        return;
+    };
+    let mut checked = 0;
+    for line in manifest.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 4 || !cols[0].starts_with("fpm/") {
+            continue;
+        }
+        let (path, kind, note) = (cols[0], cols[1], cols[3]);
+        let full = root.join(path);
+        let opts = FpmOptions {
+            master_is_root: !note.contains("run as non-root user"),
+            ..FpmOptions::default()
+        };
+        let mut files = Files::new();
+        let cfg = load(&full, &DiskSource, &mut files, &opts).expect("corpus file");
+        let ours: Vec<String> = startup_refusals_detailed(&cfg)
+            .into_iter()
+            .filter(|r| r.caught_by_test)
+            .map(|r| r.diagnostic.message)
+            .collect();
+        if kind != "fpm"
+            || !note.starts_with("php-fpm8.2 -t -y FILE")
+            || note.contains("redirected")
+            || note.contains("failed to open error_log")
+        {
+            continue;
+        }
+        let verdict = note.trim_start_matches("php-fpm8.2 -t -y FILE");
+        if verdict.starts_with(" ok") {
+            if ours.iter().any(|m| m.contains("Unable to globalize '/etc")) {
+                eprintln!("SKIP {path}: its include folder is not on this machine");
+                continue;
+            }
+            assert!(
+                ours.is_empty(),
+                "{path}: FPM accepted it, we refuse: {ours:?}"
+            );
+        } else {
+            let start = ["ERROR: ", "ALERT: "]
+                .iter()
+                .filter_map(|k| verdict.find(k).map(|i| i + k.len()))
+                .min()
+                .unwrap_or(0);
+            let msg = verdict[start..].split(';').next().unwrap_or("");
+            let core = match msg.strip_prefix('[') {
+                Some(rest) if !rest.starts_with("pool ") => {
+                    rest.split_once("] ").map_or(msg, |(_, m)| m)
+                }
+                _ => msg,
+            };
+            let core = core.split(" from ").next().unwrap_or(core);
+            let core = core.split(" '/").next().unwrap_or(core);
+            assert!(
+                ours.iter().any(|m| m.contains(core)),
+                "{path}: FPM said {msg:?}, we said {ours:?}"
+            );
+        }
+        checked += 1;
+    }
+    eprintln!("checked {checked} corpus FPM files against recorded verdicts");
+    assert!(checked >= 8);
+}

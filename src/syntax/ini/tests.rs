@@ -265,3 +265,121 @@ fn corpus_php_ini_matches_php() {
     );
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+fn check_invariants(text: &[u8], d: Dialect) {
+    let t = parse(text, d);
+    assert_eq!(t.reassemble(text), text);
+    let mut at = 0;
+    for n in &t.nodes {
+        assert_eq!(n.range.start, at);
+        assert!(n.range.end > n.range.start);
+        at = n.range.end;
+        if let NodeKind::Entry(e) = &n.kind {
+            assert!(n.range.contains_range(e.key_range));
+            assert!(e.value.range.end as usize <= text.len());
+        }
+    }
+    assert_eq!(at as usize, text.len());
+    for e in &t.errors {
+        assert!(e.error.range.end as usize <= text.len());
+    }
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ini_bytes() -> impl Strategy<Value = Vec<u8>> {
+        // Bytes biased towards the grammar's special characters.
+        let special = prop::sample::select(
+            b"=;[]\"'$\\{}()|&^~!#\r\n\t azAZ09_.-:\xef\xbb\xbf\x00\xff".to_vec(),
+        );
+        prop::collection::vec(prop_oneof![special, any::<u8>()], 0..300)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn never_panics_and_round_trips(bytes in ini_bytes()) {
+            check_invariants(&bytes, Dialect::PhpIni);
+            check_invariants(&bytes, Dialect::Fpm);
+        }
+
+        #[test]
+        fn snippet_mutations_round_trip(i in 0..SNIPPETS.len(), pos in any::<prop::sample::Index>(), ins in ini_bytes()) {
+            let base = SNIPPETS[i].as_bytes();
+            let at = pos.index(base.len() + 1);
+            let mut m = base[..at].to_vec();
+            m.extend_from_slice(&ins);
+            m.extend_from_slice(&base[at..]);
+            check_invariants(&m, Dialect::PhpIni);
+            check_invariants(&m, Dialect::Fpm);
+        }
+    }
+}
+
+#[test]
+fn corpus_mutations_round_trip() {
+    let Some(files) = corpus_files() else {
+        return;
+    };
+    // Deterministic mutations: cut every file at many points and splice in special bytes.
+    let inserts: [&[u8]; 6] = [b"\"", b"'", b"=", b"${", b"(", b"[\n"];
+    for (n, (path, _)) in files.iter().enumerate() {
+        let text = std::fs::read(path).expect("read");
+        let step = (text.len() / 7).max(1);
+        for (k, at) in (0..text.len()).step_by(step).enumerate() {
+            let mut m = text[..at].to_vec();
+            m.extend_from_slice(inserts[(n + k) % inserts.len()]);
+            m.extend_from_slice(&text[at..]);
+            check_invariants(&m, Dialect::PhpIni);
+            check_invariants(&m, Dialect::Fpm);
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_bounded() {
+    let mut s = String::from("a = ");
+    s.push_str(&"(".repeat(50_000));
+    s.push_str("1\n");
+    let t = php(&s);
+    assert_eq!(t.errors[0].error.message, "memory exhausted");
+    let mut s = String::from("a = ");
+    s.push_str(&"~".repeat(200_000));
+    s.push_str("1\n");
+    check_invariants(s.as_bytes(), Dialect::PhpIni);
+}
+
+/// rust-ini as an independent reader: on plain files both accept, keys and values agree.
+#[test]
+fn agrees_with_rust_ini_on_plain_files() {
+    let plain = [
+        "[PHP]\nmemory_limit = 256M\nmax_execution_time = 30\n\n[Date]\ndate.timezone = UTC\n",
+        "[www]\nuser = www-data\nlisten = /run/php/php8.2-fpm.sock\npm = dynamic\npm.max_children = 5\n",
+        "; comment\nkey=value\nother = two words\n[s]\na.b = c/d:e\n",
+    ];
+    for src in plain {
+        let ours = parse(src.as_bytes(), Dialect::PhpIni);
+        assert!(ours.errors.is_empty());
+        let theirs = ini::Ini::load_from_str(src).expect("rust-ini parses it");
+        let mut section: Option<String> = None;
+        let mut n = 0;
+        for node in &ours.nodes {
+            match &node.kind {
+                NodeKind::Section(s) => section = Some(String::from_utf8_lossy(&s.name).into()),
+                NodeKind::Entry(e) => {
+                    let got = theirs
+                        .section(section.as_deref())
+                        .and_then(|p| p.get(e.key_str()))
+                        .expect("rust-ini has the key");
+                    assert_eq!(got, e.value.text_str(), "{src}");
+                    n += 1;
+                }
+                _ => {}
+            }
+        }
+        let total: usize = theirs.iter().map(|(_, p)| p.len()).sum();
+        assert_eq!(n, total, "{src}");
+    }
+}
