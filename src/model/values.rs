@@ -144,7 +144,8 @@ fn parse_quantity_internal(value: &[u8], signed: bool) -> (u64, Option<String>) 
         }
         if base != 0 {
             digits += 2;
-            if digits >= end {
+            // strtoul would skip blanks and take a sign here; PHP refuses both.
+            if digits >= end || is_ws(value[digits]) || matches!(value[digits], b'+' | b'-') {
                 return (
                     0,
                     Some(format!(
@@ -524,5 +525,113 @@ mod tests {
         assert_eq!(max_execution_time(b"abc"), 0);
         assert!(php_bool(b"On"));
         assert!(!php_bool(b"off"));
+    }
+
+    /// Quantities against PHP's own `ini_parse_quantity` (same function, PHP 8.2).
+    #[test]
+    fn quantities_agree_with_php() {
+        let Some(php) = crate::syntax::ini::php_oracle::php_binary() else {
+            return;
+        };
+        let mut inputs: Vec<String> = Vec::new();
+        let parts = [
+            "0x ",
+            "0x-",
+            "0xg",
+            "0b2",
+            "",
+            "0",
+            "1",
+            "010",
+            "08",
+            "0x1f",
+            "0X",
+            "0o7",
+            "0b101",
+            "0z",
+            "128",
+            "-1",
+            "-2",
+            "+5",
+            "9999999999",
+            "1.5",
+            " 7",
+            "abc",
+            "-",
+        ];
+        let suffixes = [
+            "", "k", "K", "m", "M", "g", "G", "B", "MB", " M", "kk", "x", " ",
+        ];
+        for p in parts {
+            for s in suffixes {
+                inputs.push(format!("{p}{s}"));
+            }
+        }
+        let code = r#"$in = explode("\n", stream_get_contents(STDIN)); array_pop($in);
+            foreach ($in as $v) { $w = ''; set_error_handler(function($n, $s) use (&$w) { $w = $s; return true; });
+            $r = ini_parse_quantity($v); restore_error_handler(); echo $r, "\t", $w, "\n"; }"#;
+        let mut child = std::process::Command::new(&php)
+            .args(["-n", "-r", code])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("php");
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all((inputs.join("\n") + "\n").as_bytes())
+            .expect("write");
+        drop(stdin);
+        let out = child.wait_with_output().expect("out");
+        let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(lines.len(), inputs.len());
+        let mut bad = Vec::new();
+        for (v, l) in inputs.iter().zip(&lines) {
+            let q = parse_quantity(v.as_bytes());
+            let ours = format!("{}\t{}", q.value, q.warning.unwrap_or_default());
+            if &ours != l {
+                bad.push(format!("{v:?}: php {l:?} ours {ours:?}"));
+            }
+        }
+        eprintln!(
+            "quantities: {} inputs, {} differ from PHP",
+            inputs.len(),
+            bad.len()
+        );
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+    }
+
+    /// `memory_limit` at start-up against PHP: accepted exactly when `ini_get` shows it.
+    #[test]
+    fn memory_limit_floor_agrees_with_php() {
+        let Some(php) = crate::syntax::ini::php_oracle::php_binary() else {
+            return;
+        };
+        let vals = [
+            "128MB", "0", "1M", "-2", "1.5G", "abc", "3M", "-1", "256m", "2M", "2047K", "2048K",
+            "08", "64",
+        ];
+        for v in vals {
+            let dir = tempfile::tempdir().expect("tmp");
+            let ini = dir.path().join("m.ini");
+            std::fs::write(&ini, format!("memory_limit = {v}\n")).expect("write");
+            let out = std::process::Command::new(&php)
+                .env("PHP_INI_SCAN_DIR", "")
+                .arg("-c")
+                .arg(&ini)
+                .args(["-r", "echo ini_get('memory_limit');"])
+                .output()
+                .expect("php");
+            let shown = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .to_string();
+            let ours = memory_limit(v.as_bytes(), DEFAULT_MEMORY_LIMIT);
+            assert_eq!(ours.accepted, shown == v, "{v}: php shows {shown:?}");
+        }
     }
 }

@@ -235,6 +235,6 @@ pub fn parse_with(text: &[u8], opts: &ParseOptions<'_>) -> IniTree {
 }
 
 #[cfg(test)]
-mod php_oracle;
+pub(crate) mod php_oracle;
 #[cfg(test)]
 mod tests;

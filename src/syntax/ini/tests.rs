@@ -383,3 +383,51 @@ fn agrees_with_rust_ini_on_plain_files() {
         assert_eq!(n, total, "{src}");
     }
 }
+
+/// The built-in constant table holds PHP 8.2's values.
+#[test]
+fn builtin_constants_match_php() {
+    let Some(php) = php_oracle::php_binary() else {
+        return;
+    };
+    let env = php_oracle::php_env(&php);
+    let names = [
+        "E_ERROR",
+        "E_WARNING",
+        "E_PARSE",
+        "E_NOTICE",
+        "E_CORE_ERROR",
+        "E_CORE_WARNING",
+        "E_COMPILE_ERROR",
+        "E_COMPILE_WARNING",
+        "E_USER_ERROR",
+        "E_USER_WARNING",
+        "E_USER_NOTICE",
+        "E_STRICT",
+        "E_RECOVERABLE_ERROR",
+        "E_DEPRECATED",
+        "E_USER_DEPRECATED",
+        "E_ALL",
+        "PHP_MAJOR_VERSION",
+        "PHP_OS",
+        "PHP_OS_FAMILY",
+        "PHP_EOL",
+        "PHP_INT_MAX",
+        "PHP_INT_SIZE",
+        "DIRECTORY_SEPARATOR",
+        "PATH_SEPARATOR",
+        "PHP_SHLIB_SUFFIX",
+        "PHP_DEBUG",
+        "PHP_ZTS",
+        "ZEND_THREAD_SAFE",
+        "ZEND_DEBUG_BUILD",
+        "INI_USER",
+        "INI_PERDIR",
+        "INI_SYSTEM",
+        "INI_ALL",
+    ];
+    for n in names {
+        let ours = builtin_constant(n.as_bytes()).map(|v| v.as_bytes().to_vec());
+        assert_eq!(ours, env.constant(n.as_bytes()), "{n}");
+    }
+}
