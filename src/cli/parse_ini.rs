@@ -358,4 +358,51 @@ mod tests {
         );
         assert_eq!(v["startup_refusals"][0]["range"]["start"]["line"], 6);
     }
+
+    #[test]
+    fn snapshot_php_ini_fixture() {
+        let (code, out, _) = run_cli(&[
+            "gatelint",
+            "parse",
+            "testdata/ini/php/quoting.ini",
+            "--kind",
+            "php-ini",
+        ]);
+        assert_eq!(code, 0);
+        let v: Json = serde_json::from_str(&out).unwrap();
+        insta::assert_json_snapshot!("php_ini_quoting_values", v["values"]);
+        assert_eq!(v["values"]["extension_dir"]["value"], "C:\\php\\ext\\");
+        assert_eq!(
+            v["values"]["sendmail_path"]["value"],
+            "/usr/sbin/sendmail -t -i -fwww@example.com"
+        );
+        assert_eq!(v["values"]["# memory_limit"]["value"], "1G");
+        let (code, out, _) = run_cli(&[
+            "gatelint",
+            "parse",
+            "testdata/ini/php/syntax-error.ini",
+            "--kind",
+            "php-ini",
+        ]);
+        assert_eq!(code, 1);
+        let v: Json = serde_json::from_str(&out).unwrap();
+        insta::assert_json_snapshot!("php_ini_syntax_error_tree", v);
+    }
+
+    #[test]
+    fn snapshot_fpm_fixture() {
+        let (code, out, _) = run_cli(&[
+            "gatelint",
+            "parse",
+            "testdata/ini/fpm/php-fpm.conf",
+            "--kind",
+            "fpm",
+            "--prefix",
+            ".",
+        ]);
+        assert_eq!(code, 0);
+        let v: Json = serde_json::from_str(&out).unwrap();
+        insta::assert_json_snapshot!("fpm_fixture_pools", v["pools"]);
+        assert_eq!(v["pools"][0]["listen"]["port"], 9000);
+    }
 }

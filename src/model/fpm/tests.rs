@@ -240,3 +240,23 @@ fn corpus_files_agree_with_recorded_fpm_verdicts() {
     eprintln!("checked {checked} corpus FPM files against recorded verdicts");
     assert!(checked >= 8);
 }
+
+#[test]
+fn snapshot_refusals_fixture() {
+    let mut files = Files::new();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/ini/fpm/refusals.conf");
+    let cfg = load(&path, &DiskSource, &mut files, &FpmOptions::default()).expect("fixture");
+    let text: Vec<String> = startup_refusals(&cfg)
+        .iter()
+        .map(|d| {
+            let lc = files.get(d.file).line_col(d.range.start);
+            let fix = d
+                .fix
+                .as_ref()
+                .map(|f| format!(" [fix: {} -> {:?}]", f.message, f.edits[0].replacement))
+                .unwrap_or_default();
+            format!("{}:{} {} {}{}", lc.line, lc.column, d.rule, d.message, fix)
+        })
+        .collect();
+    insta::assert_snapshot!("refusals_fixture", text.join("\n"));
+}

@@ -145,7 +145,24 @@ impl<'t, 'o> Parser<'t, 'o> {
             TextRange::from_usize((r.start as usize).min(len), (r.end as usize).min(len))
         };
         for mut n in self.nodes {
+            // FPM's appended newline is not in the input: keep every range inside it.
             n.range = clamp(n.range);
+            n.comment = n.comment.map(clamp);
+            match &mut n.kind {
+                NodeKind::Entry(e) => {
+                    e.key_range = clamp(e.key_range);
+                    e.value.range = clamp(e.value.range);
+                    if let Some(ix) = &mut e.index {
+                        ix.range = clamp(ix.range);
+                    }
+                }
+                NodeKind::Section(sec) => {
+                    sec.name_range = clamp(sec.name_range);
+                    sec.header_range = clamp(sec.header_range);
+                }
+                NodeKind::BareLabel(b) => b.range = clamp(b.range),
+                _ => {}
+            }
             if n.range.is_empty() {
                 continue;
             }
@@ -310,7 +327,9 @@ impl<'t, 'o> Parser<'t, 'o> {
                     self.finish_statement(t.range.end as usize, NodeKind::Section(sec));
                     return Ok(());
                 }
-                k if is_piece(k) => self.piece(t, &mut acc, false)?,
+                k if is_piece(k) => {
+                    self.piece(t, &mut acc, false)?;
+                }
                 _ => return Err(Stop(t, Some(EXPECT_RBRACKET))),
             }
         }
@@ -328,7 +347,9 @@ impl<'t, 'o> Parser<'t, 'o> {
             let t = self.next();
             match t.kind {
                 Tok::RBracket => break t,
-                k if is_piece(k) => self.piece(t, &mut acc, false)?,
+                k if is_piece(k) => {
+                    self.piece(t, &mut acc, false)?;
+                }
                 _ => return Err(Stop(t, Some(EXPECT_RBRACKET))),
             }
         };
@@ -457,8 +478,7 @@ impl<'t, 'o> Parser<'t, 'o> {
                         let mut acc = Acc::default();
                         let mut t = tok;
                         loop {
-                            last_end = t.range.end as usize;
-                            self.piece(t, &mut acc, true)?;
+                            last_end = self.piece(t, &mut acc, true)?;
                             t = self.next();
                             if !is_piece(t.kind) {
                                 break;
@@ -525,8 +545,10 @@ impl<'t, 'o> Parser<'t, 'o> {
         Ok((v, last_end))
     }
 
-    /// One piece of a string list: a literal, a constant, `${…}` or `"…"`.
-    fn piece(&mut self, t: Token, acc: &mut Acc, constants: bool) -> Result<(), Stop> {
+    /// One piece of a string list: a literal, a constant, `${…}` or `"…"`; returns the
+    /// end of its last token.
+    fn piece(&mut self, t: Token, acc: &mut Acc, constants: bool) -> Result<usize, Stop> {
+        let mut end = t.range.end as usize;
         match t.kind {
             Tok::Constant => {
                 let name = self.slice(t.text);
@@ -542,7 +564,7 @@ impl<'t, 'o> Parser<'t, 'o> {
             Tok::Number | Tok::String | Tok::Whitespace => {
                 acc.text.extend_from_slice(self.slice(t.text));
             }
-            Tok::DollarCurly => self.var_ref(acc)?,
+            Tok::DollarCurly => end = self.var_ref(acc)?,
             Tok::DQuote => {
                 acc.quoted = true;
                 loop {
@@ -553,19 +575,24 @@ impl<'t, 'o> Parser<'t, 'o> {
                                 acc.text.extend_from_slice(u);
                             }
                         }
-                        Tok::DollarCurly => self.var_ref(acc)?,
-                        Tok::DQuote => break,
+                        Tok::DollarCurly => {
+                            self.var_ref(acc)?;
+                        }
+                        Tok::DQuote => {
+                            end = q.range.end as usize;
+                            break;
+                        }
                         _ => return Err(Stop(q, Some(EXPECT_QUOTED))),
                     }
                 }
             }
             _ => return Err(Stop(t, None)),
         }
-        Ok(())
+        Ok(end)
     }
 
-    /// `TC_DOLLAR_CURLY TC_VARNAME '}'`, after the `${`.
-    fn var_ref(&mut self, acc: &mut Acc) -> Result<(), Stop> {
+    /// `TC_DOLLAR_CURLY TC_VARNAME '}'`, after the `${`; returns the end of the `}`.
+    fn var_ref(&mut self, acc: &mut Acc) -> Result<usize, Stop> {
         let name = self.next();
         if name.kind != Tok::VarName {
             return Err(Stop(name, Some(EXPECT_VARNAME)));
@@ -584,7 +611,7 @@ impl<'t, 'o> Parser<'t, 'o> {
         if let Some(v) = earlier.or_else(|| self.opts.env.var(n)) {
             acc.text.extend_from_slice(&v);
         }
-        Ok(())
+        Ok(close.range.end as usize)
     }
 }
 

@@ -431,3 +431,24 @@ fn builtin_constants_match_php() {
         assert_eq!(ours, env.constant(n.as_bytes()), "{n}");
     }
 }
+
+#[test]
+fn value_ranges_cover_the_written_value() {
+    let src = "a = \"C:\\php\\ext\\\"\nb = \"x\" 'y' ${HOME}z ; c\nc = (1 | 2)  \nd = on ; c\ne = plain text\t\n";
+    let t = php(src);
+    assert!(t.errors.is_empty());
+    let got: Vec<&str> = t
+        .entries()
+        .map(|(_, e)| &src[e.value.range.as_range()])
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            "\"C:\\php\\ext\\\"",
+            "\"x\" 'y' ${HOME}z",
+            "(1 | 2)",
+            "on",
+            "plain text"
+        ]
+    );
+}
