@@ -205,7 +205,7 @@ enum Kind {
     LogLevel,
     Facility,
     RlimitCore,
-    PmKind,
+    ProcessManager,
 }
 
 const GLOBAL_OPTIONS: &[(&str, Kind)] = &[
@@ -242,7 +242,7 @@ const POOL_OPTIONS: &[(&str, Kind)] = &[
     ("listen.acl_groups", Kind::Str),
     ("process.priority", Kind::Int),
     ("process.dumpable", Kind::Bool),
-    ("pm", Kind::PmKind),
+    ("pm", Kind::ProcessManager),
     ("pm.max_children", Kind::Int),
     ("pm.start_servers", Kind::Int),
     ("pm.min_spare_servers", Kind::Int),
@@ -309,7 +309,7 @@ fn check_value(kind: Kind, name: &str, v: &[u8]) -> Result<(), String> {
                 fpm_integer(v).map(|_| ()).map_err(|e| e.0.to_string())
             }
         }
-        Kind::PmKind => {
+        Kind::ProcessManager => {
             if parse_pm(v).is_some() {
                 Ok(())
             } else {
@@ -332,7 +332,40 @@ pub fn parse_pm(v: &[u8]) -> Option<Pm> {
     }
 }
 
+/// Who may connect to a pool's unix socket, as FPM sets it up.
+#[derive(Clone, Debug)]
+pub struct SocketAccess<'a> {
+    /// `listen.owner` (unset: the socket belongs to the master's user, root for a service).
+    pub owner: Option<&'a Directive>,
+    /// `listen.group` (unset: the master's group).
+    pub group: Option<&'a Directive>,
+    /// `listen.mode` as FPM reads it (default 0660).
+    pub mode: u32,
+    /// `listen.acl_users`; when ACLs are set, FPM ignores owner and group.
+    pub acl_users: Option<&'a Directive>,
+    /// `listen.acl_groups`.
+    pub acl_groups: Option<&'a Directive>,
+    /// `listen.allowed_clients` (TCP only).
+    pub allowed_clients: Option<&'a Directive>,
+    /// `listen.backlog` (default -1 on Linux: the kernel's `somaxconn`).
+    pub backlog: i64,
+}
+
 impl Pool {
+    /// The socket's ownership, mode, ACLs, allowed clients and backlog.
+    pub fn socket_access(&self) -> SocketAccess<'_> {
+        let set = |k: &str| self.get(k).filter(|d| !d.value.is_empty());
+        SocketAccess {
+            owner: set("listen.owner"),
+            group: set("listen.group"),
+            mode: self.listen_mode(),
+            acl_users: set("listen.acl_users"),
+            acl_groups: set("listen.acl_groups"),
+            allowed_clients: set("listen.allowed_clients"),
+            backlog: self.listen_backlog(),
+        }
+    }
+
     /// A directive by name (case-insensitive, as FPM matches them).
     pub fn get(&self, name: &str) -> Option<&Directive> {
         let lower = name.to_ascii_lowercase();

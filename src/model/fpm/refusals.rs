@@ -170,7 +170,7 @@ fn pool_checks(cfg: &FpmConfig, pool: &Pool, push: &mut impl FnMut(Diagnostic, b
             true,
         );
     }
-    if cfg.options.master_is_root && pool.get("user").is_none_or(|d| d.value.is_empty()) {
+    if cfg.options.master_is_root && !pool.get("user").is_some_and(|d| !d.value.is_empty()) {
         push(
             refusal(RULE_PM_REQUIRED, hf, hr, format!("[pool {n}] user has not been defined"))
                 .with_help("set `user` (and `group`) for the pool's workers; a root master refuses to run them as root"),

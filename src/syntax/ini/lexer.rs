@@ -769,22 +769,19 @@ impl<'a> Lexer<'a> {
                     s -= 1;
                     break;
                 }
-                b'$' => {
-                    if s < self.end && self.text[s] == b'{' {
+                b'$' if s < self.end && self.text[s] == b'{' => {
+                    s -= 1;
+                    break;
+                }
+                b'\\' if s < self.end => {
+                    let escaped = self.text[s];
+                    s += 1;
+                    // `"C:\path\"`: a backslash-quote at the end of a line closes.
+                    if escaped == b'"'
+                        && (s >= self.end || self.text[s] == b'\n' || self.text[s] == b'\r')
+                    {
                         s -= 1;
                         break;
-                    }
-                }
-                b'\\' => {
-                    if s < self.end {
-                        let escaped = self.text[s];
-                        s += 1;
-                        if escaped == b'"'
-                            && (s >= self.end || self.text[s] == b'\n' || self.text[s] == b'\r')
-                        {
-                            s -= 1;
-                            break;
-                        }
                     }
                 }
                 _ => {}

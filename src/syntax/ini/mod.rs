@@ -211,6 +211,25 @@ impl IniTree {
         })
     }
 
+    /// What the program does because of `err`, as a note for the user: php.ini stops
+    /// reading at start-up (the rest of the file is ignored); FPM refuses the file.
+    pub fn consequence(&self, err: &IniSyntaxError, text: &[u8]) -> String {
+        match self.dialect {
+            Dialect::PhpIni => {
+                let from = (err.dropped_from as usize).min(text.len());
+                let rest = &text[from..];
+                let lines = rest
+                    .split(|&b| b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .count();
+                format!(
+                    "PHP reports this at start-up and ignores everything from here to the end of the file ({lines} line(s)); the settings before it still apply"
+                )
+            }
+            Dialect::Fpm => "php-fpm fails to load this file and refuses to start".to_string(),
+        }
+    }
+
     /// True when the file has a syntax error.
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()

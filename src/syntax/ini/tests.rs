@@ -452,3 +452,15 @@ fn value_ranges_cover_the_written_value() {
         ]
     );
 }
+
+#[test]
+fn consequence_notes() {
+    let src = "a = 1\nurl = http://x/?y=1\nb = 2\n\nc = 3\n";
+    let t = php(src);
+    let note = t.consequence(&t.errors[0], src.as_bytes());
+    assert!(note.contains("(3 line(s))"), "{note}");
+    let (n, e) = t.entries().next().unwrap();
+    assert!(!n.dropped);
+    assert_eq!(e.key, b"a");
+    assert_eq!(t.entries().filter(|(n, _)| n.dropped).count(), 2);
+}
