@@ -289,10 +289,14 @@ fn generated_configs_agree_with_php_fpm_t() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false);
     let dir = tempfile::tempdir().expect("tempdir");
+    if std::env::var("GATELINT_DEBUG_FPM").is_ok() {
+        eprintln!("cases in {}", dir.path().display());
+    }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let total = 300;
     let mut agree = 0;
     let mut refused = 0;
+    let mut compared = 0;
     let mut bad = Vec::new();
     for i in 0..total {
         let c = case(&mut rng, i);
@@ -305,7 +309,7 @@ fn generated_configs_agree_with_php_fpm_t() {
             std::fs::write(d.join(p), t.replace("@D@", &ds)).expect("write");
         }
         let out = Command::new(&fpm)
-            .args(["-n", "-t", "-y"])
+            .args(["-n", "-tt", "-y"])
             .arg(&main_path)
             .output()
             .expect("run php-fpm");
@@ -334,6 +338,9 @@ fn generated_configs_agree_with_php_fpm_t() {
                 );
             }
         }
+        if fpm_ok && ours.is_empty() {
+            compared += compare_dump(&cfg, &String::from_utf8_lossy(&out.stderr), i, &mut bad);
+        }
         if fpm_ok == ours.is_empty() {
             agree += 1;
         } else {
@@ -348,11 +355,99 @@ fn generated_configs_agree_with_php_fpm_t() {
             ));
         }
     }
-    eprintln!("php-fpm -t agreement: {agree}/{total} generated configs ({refused} refused by FPM)");
+    if std::env::var("GATELINT_DEBUG_FPM").is_ok() {
+        std::mem::forget(dir);
+    }
+    eprintln!("php-fpm -t agreement: {agree}/{total} generated configs ({refused} refused by FPM); {compared} pool values compared with the -tt dump");
     assert!(
         bad.is_empty(),
         "{} disagreements:\n{}",
         bad.len(),
         bad.join("\n\n")
     );
+}
+
+/// Compare the pools' values with FPM's `-tt` dump of an accepted configuration; returns
+/// how many values were compared, pushing mismatches to `bad`.
+fn compare_dump(cfg: &FpmConfig, dump: &str, case: u32, bad: &mut Vec<String>) -> usize {
+    // Section name → (key, value) lines in dump order.
+    let mut sections: Vec<(String, Vec<(String, String)>)> = Vec::new();
+    for line in dump.lines() {
+        let Some(mut rest) = line.split_once("NOTICE: ").map(|(_, r)| r) else {
+            continue;
+        };
+        // With `log_level = debug` FPM adds "pid N, fpm_conf_dump(), line N: ".
+        if let Some(i) = rest.find("fpm_conf_dump(), line ") {
+            rest = rest[i..].split_once(": ").map_or("", |(_, r)| r);
+        }
+        if let Some(name) = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            sections.push((name.to_string(), Vec::new()));
+        } else if let Some(kv) = rest.strip_prefix('\t') {
+            if let (Some((_, list)), Some((k, v))) = (sections.last_mut(), kv.split_once(" = ")) {
+                list.push((k.to_string(), v.to_string()));
+            }
+        }
+    }
+    let mut n = 0;
+    for pool in &cfg.pools {
+        let Some((_, list)) = sections.iter().find(|(s, _)| *s == pool.name) else {
+            bad.push(format!("case {case}: pool {} missing from the -tt dump", pool.name));
+            continue;
+        };
+        let theirs = |k: &str| list.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
+        let pm = pool.pm().map(|p| format!("{p:?}").to_lowercase());
+        let int = |k: &str, d: i64| pool.int(k).unwrap_or(d).to_string();
+        let mut ours: Vec<(String, Option<String>)> = vec![
+            ("pm".into(), pm),
+            ("pm.max_children".into(), Some(int("pm.max_children", 0))),
+            ("pm.max_spawn_rate".into(), Some(int("pm.max_spawn_rate", 32))),
+            ("listen".into(), pool.get("listen").map(|d| d.value.clone())),
+            ("user".into(), pool.get("user").map(|d| d.value.clone())),
+            (
+                "request_terminate_timeout".into(),
+                Some(format!("{}s", pool.request_terminate_timeout())),
+            ),
+            (
+                "request_slowlog_timeout".into(),
+                Some(format!("{}s", pool.seconds("request_slowlog_timeout").unwrap_or(0))),
+            ),
+            (
+                "catch_workers_output".into(),
+                Some(yes_no(pool.flag("catch_workers_output").unwrap_or(false))),
+            ),
+            ("listen.backlog".into(), Some(pool.listen_backlog().to_string())),
+        ];
+        if pool.pm() == Some(Pm::Dynamic) {
+            let min = pool.int("pm.min_spare_servers").unwrap_or(0);
+            let max = pool.int("pm.max_spare_servers").unwrap_or(0);
+            let start = pool.int("pm.start_servers").filter(|s| *s > 0);
+            ours.push(("pm.min_spare_servers".into(), Some(min.to_string())));
+            ours.push(("pm.max_spare_servers".into(), Some(max.to_string())));
+            ours.push((
+                "pm.start_servers".into(),
+                Some(start.unwrap_or(min + (max - min) / 2).to_string()),
+            ));
+        }
+        for d in &pool.defines {
+            let key = format!("{}[{}]", if d.kind.is_admin() { "php_admin_value" } else { "php_value" }, d.name);
+            if let Some(e) = pool.effective_define(&d.name) {
+                if e.kind.is_admin() == d.kind.is_admin() {
+                    // FPM lists defines in reverse file order: its last line is applied last.
+                    ours.push((key, Some(e.value.clone())));
+                }
+            }
+        }
+        for (k, d) in &pool.env {
+            ours.push((format!("env[{k}]"), Some(d.value.clone())));
+        }
+        for (k, v) in ours {
+            let t = theirs(&k).filter(|t| t != "undefined");
+            if t != v {
+                bad.push(format!("case {case}: pool {} {k}: -tt says {t:?}, we say {v:?}", pool.name));
+            }
+            n += 1;
+        }
+    }
+    n
 }
