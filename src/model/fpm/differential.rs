@@ -70,7 +70,7 @@ fn pool(rng: &mut Rng, name: &str, port: u32) -> String {
         1 + rng.next() % 2
     };
     for _ in 0..n {
-        match rng.next() % 22 {
+        match rng.next() % 25 {
             0 => {
                 let v = rng.pick(&[
                     "static", "dynamic", "ondemand", "Dynamic", "STATIC", "lazy", "", "-",
@@ -208,9 +208,31 @@ fn pool(rng: &mut Rng, name: &str, port: u32) -> String {
                 let v = rng.pick(&["-1", "0", "1", "64"]);
                 set(&mut lines, "pm.max_spawn_rate", Some(v.into()));
             }
-            _ => {
+            21 => {
                 let v = rng.pick(&["10", "-1", "abc", "511"]);
                 set(&mut lines, "listen.backlog", Some(v.into()));
+            }
+            22 => {
+                let v = rng.pick(&[
+                    "${GATELINT_MAXC}",
+                    "\"${GATELINT_MAXC}\"",
+                    "${GATELINT_UNSET}",
+                    "${GATELINT_MAXC}0",
+                ]);
+                set(&mut lines, "pm.max_children", Some(v.into()));
+            }
+            23 => {
+                let v = rng.pick(&[
+                    "\"@D@/q.sock\"",
+                    "'@D@/r.sock'",
+                    "@D@/s.sock ; trailing comment",
+                    "\"@D@/$pool.sock\"",
+                ]);
+                set(&mut lines, "listen", Some(v.into()));
+            }
+            _ => {
+                let v = rng.pick(&["'nobody'", "\"nobody\"", "nob\"ody\""]);
+                set(&mut lines, "user", Some(v.into()));
             }
         }
     }
@@ -231,7 +253,7 @@ fn case(rng: &mut Rng, i: u32) -> Case {
             "daemonize = no\n",
         ]));
     }
-    match rng.next() % 8 {
+    match rng.next() % 9 {
         0 => {
             // Pools spread over an included folder, one reopened.
             main.push_str("include = @D@/pool.d/*.conf\n");
@@ -273,6 +295,18 @@ fn case(rng: &mut Rng, i: u32) -> Case {
             ));
         }
         4 => main.push_str("; no pool at all\n"),
+        5 => {
+            // A chain of includes, deeper than FPM allows half of the time.
+            let depth = if rng.chance(50) { 4 } else { 6 };
+            main.push_str("include = @D@/n1.conf\n");
+            for k in 1..depth {
+                extra.push((
+                    format!("n{k}.conf"),
+                    format!("include = @D@/n{}.conf\n", k + 1),
+                ));
+            }
+            extra.push((format!("n{depth}.conf"), pool(rng, "deep", port)));
+        }
         _ => main.push_str(&pool(rng, "www", port)),
     }
     Case { main, extra }
@@ -304,11 +338,20 @@ fn generated_configs_agree_with_php_fpm_t() {
         std::fs::create_dir_all(d.join("pool.d")).expect("mkdir");
         let ds = d.display().to_string();
         let main_path = d.join("php-fpm.conf");
-        std::fs::write(&main_path, c.main.replace("@D@", &ds)).expect("write");
+        let mut main_text = c.main.replace("@D@", &ds);
+        if i % 10 == 3 {
+            main_text = main_text.replace('\n', "\r\n");
+        }
+        if i % 20 == 7 {
+            main_text.insert(0, '\u{feff}');
+        }
+        std::fs::write(&main_path, &main_text).expect("write");
         for (p, t) in &c.extra {
             std::fs::write(d.join(p), t.replace("@D@", &ds)).expect("write");
         }
         let out = Command::new(&fpm)
+            .env("GATELINT_MAXC", "6")
+            .env_remove("GATELINT_UNSET")
             .args(["-n", "-tt", "-y"])
             .arg(&main_path)
             .output()
@@ -317,6 +360,7 @@ fn generated_configs_agree_with_php_fpm_t() {
         let mut files = Files::new();
         let opts = FpmOptions {
             master_is_root: root,
+            env_vars: [("GATELINT_MAXC".to_string(), "6".to_string())].into(),
             ..FpmOptions::default()
         };
         let cfg = load(&main_path, &DiskSource, &mut files, &opts).expect("load");
@@ -347,7 +391,7 @@ fn generated_configs_agree_with_php_fpm_t() {
             bad.push(format!(
                 "case {i} ({}):\n{}\n--- php-fpm -t:\n{}--- ours: {:?}",
                 main_path.display(),
-                c.main.replace("@D@", &ds),
+                main_text,
                 String::from_utf8_lossy(&out.stderr),
                 ours.iter()
                     .map(|r| &r.diagnostic.message)
@@ -391,17 +435,28 @@ fn compare_dump(cfg: &FpmConfig, dump: &str, case: u32, bad: &mut Vec<String>) -
     let mut n = 0;
     for pool in &cfg.pools {
         let Some((_, list)) = sections.iter().find(|(s, _)| *s == pool.name) else {
-            bad.push(format!("case {case}: pool {} missing from the -tt dump", pool.name));
+            bad.push(format!(
+                "case {case}: pool {} missing from the -tt dump",
+                pool.name
+            ));
             continue;
         };
-        let theirs = |k: &str| list.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let theirs = |k: &str| {
+            list.iter()
+                .rev()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
         let yes_no = |b: bool| if b { "yes" } else { "no" }.to_string();
         let pm = pool.pm().map(|p| format!("{p:?}").to_lowercase());
         let int = |k: &str, d: i64| pool.int(k).unwrap_or(d).to_string();
         let mut ours: Vec<(String, Option<String>)> = vec![
             ("pm".into(), pm),
             ("pm.max_children".into(), Some(int("pm.max_children", 0))),
-            ("pm.max_spawn_rate".into(), Some(int("pm.max_spawn_rate", 32))),
+            (
+                "pm.max_spawn_rate".into(),
+                Some(int("pm.max_spawn_rate", 32)),
+            ),
             ("listen".into(), pool.get("listen").map(|d| d.value.clone())),
             ("user".into(), pool.get("user").map(|d| d.value.clone())),
             (
@@ -410,13 +465,19 @@ fn compare_dump(cfg: &FpmConfig, dump: &str, case: u32, bad: &mut Vec<String>) -
             ),
             (
                 "request_slowlog_timeout".into(),
-                Some(format!("{}s", pool.seconds("request_slowlog_timeout").unwrap_or(0))),
+                Some(format!(
+                    "{}s",
+                    pool.seconds("request_slowlog_timeout").unwrap_or(0)
+                )),
             ),
             (
                 "catch_workers_output".into(),
                 Some(yes_no(pool.flag("catch_workers_output").unwrap_or(false))),
             ),
-            ("listen.backlog".into(), Some(pool.listen_backlog().to_string())),
+            (
+                "listen.backlog".into(),
+                Some(pool.listen_backlog().to_string()),
+            ),
         ];
         if pool.pm() == Some(Pm::Dynamic) {
             let min = pool.int("pm.min_spare_servers").unwrap_or(0);
@@ -430,7 +491,15 @@ fn compare_dump(cfg: &FpmConfig, dump: &str, case: u32, bad: &mut Vec<String>) -
             ));
         }
         for d in &pool.defines {
-            let key = format!("{}[{}]", if d.kind.is_admin() { "php_admin_value" } else { "php_value" }, d.name);
+            let key = format!(
+                "{}[{}]",
+                if d.kind.is_admin() {
+                    "php_admin_value"
+                } else {
+                    "php_value"
+                },
+                d.name
+            );
             if let Some(e) = pool.effective_define(&d.name) {
                 if e.kind.is_admin() == d.kind.is_admin() {
                     // FPM lists defines in reverse file order: its last line is applied last.
@@ -444,7 +513,10 @@ fn compare_dump(cfg: &FpmConfig, dump: &str, case: u32, bad: &mut Vec<String>) -
         for (k, v) in ours {
             let t = theirs(&k).filter(|t| t != "undefined");
             if t != v {
-                bad.push(format!("case {case}: pool {} {k}: -tt says {t:?}, we say {v:?}", pool.name));
+                bad.push(format!(
+                    "case {case}: pool {} {k}: -tt says {t:?}, we say {v:?}",
+                    pool.name
+                ));
             }
             n += 1;
         }
