@@ -171,12 +171,18 @@ fn php_json(ini: &PhpIni, files: &Files) -> Json {
         .iter()
         .map(|s| json!({"key": s.key, "value": s.value}))
         .collect();
+    let scoped: Vec<Json> = ini
+        .scoped
+        .iter()
+        .map(|(sec, s)| json!({"section": sec, "key": s.key, "value": s.value}))
+        .collect();
     json!({
         "schema_version": 1,
         "kind": "php-ini",
         "files": trees,
         "values": values,
         "extensions": ext,
+        "scoped": scoped,
     })
 }
 

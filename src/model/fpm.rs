@@ -49,6 +49,9 @@ pub struct FpmOptions {
     pub master_is_root: bool,
     /// `${VAR}` values of the FPM master's environment; unknown ones read as "".
     pub env_vars: BTreeMap<String, String>,
+    /// Read the root file as if it were included inside `[name]`: for a pool fragment
+    /// without a section header, linted on its own.
+    pub initial_pool: Option<String>,
 }
 
 impl Default for FpmOptions {
@@ -57,6 +60,7 @@ impl Default for FpmOptions {
             prefix: PathBuf::from("/usr"),
             master_is_root: true,
             env_vars: BTreeMap::new(),
+            initial_pool: None,
         }
     }
 }
@@ -497,7 +501,7 @@ pub fn load(
         depth: 0,
         env: EnvVars(&options.env_vars),
     };
-    l.load_file(root);
+    l.start(root);
     Ok(l.cfg)
 }
 
@@ -523,7 +527,7 @@ pub fn load_from(
         depth: 0,
         env: EnvVars(&options.env_vars),
     };
-    l.load_file(root);
+    l.start(root);
     l.cfg
 }
 
@@ -554,6 +558,20 @@ impl Loader<'_> {
             file,
             range,
         });
+    }
+
+    fn start(&mut self, root: FileId) {
+        if let Some(name) = self.cfg.options.initial_pool.clone() {
+            self.cfg.pools.push(Pool {
+                name,
+                headers: Vec::new(),
+                directives: BTreeMap::new(),
+                defines: Vec::new(),
+                env: Vec::new(),
+            });
+            self.current = Some(0);
+        }
+        self.load_file(root);
     }
 
     fn load_file(&mut self, file: FileId) {

@@ -260,3 +260,21 @@ fn snapshot_refusals_fixture() {
         .collect();
     insta::assert_snapshot!("refusals_fixture", text.join("\n"));
 }
+
+#[test]
+fn fragment_linted_inside_an_initial_pool() {
+    let src = MemorySource::default().with(
+        "/frag.conf",
+        "user = nobody\nlisten = 9000\npm = static\npm.max_children = 2\n",
+    );
+    let (_, cfg) = load_mem(&src, "/frag.conf");
+    assert!(rules(&cfg).iter().any(|(_, m)| m == "unknown entry 'user'"));
+    let mut files = Files::new();
+    let opts = FpmOptions {
+        initial_pool: Some("www".into()),
+        ..FpmOptions::default()
+    };
+    let cfg = load(Path::new("/frag.conf"), &src, &mut files, &opts).unwrap();
+    assert!(rules(&cfg).is_empty(), "{:?}", rules(&cfg));
+    assert_eq!(cfg.pools[0].int("pm.max_children"), Some(2));
+}
