@@ -464,3 +464,158 @@ fn consequence_notes() {
     assert_eq!(e.key, b"a");
     assert_eq!(t.entries().filter(|(n, _)| n.dropped).count(), 2);
 }
+
+/// Random token soup compared with PHP: keys, values, quotes, `${}`, operators, sections,
+/// comments and newlines in random order.
+#[test]
+fn random_inputs_match_php() {
+    let Some(php) = php_oracle::php_binary() else {
+        return;
+    };
+    const FRAGS: &[&str] = &[
+        "a",
+        "key",
+        " ",
+        "\t",
+        "=",
+        " = ",
+        "\n",
+        "\r\n",
+        "\r",
+        ";",
+        "; c",
+        "\"",
+        "'",
+        "${",
+        "}",
+        "${HOME}",
+        "${GATELINT_VAR}",
+        "$",
+        "$x",
+        "\\",
+        "\\\"",
+        "(",
+        ")",
+        "|",
+        "&",
+        "^",
+        "~",
+        "!",
+        "[",
+        "]",
+        "[s]",
+        "[]",
+        "E_ALL",
+        "on",
+        "Off",
+        "none",
+        "null",
+        "yes",
+        "1",
+        "010",
+        "-5",
+        "1.5",
+        "x.y",
+        "#",
+        "{",
+        "/",
+        ":",
+        "é",
+        "\u{feff}",
+        "a[",
+        "k[]",
+        "PATH=",
+    ];
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let env = php_oracle::php_env(&php);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    let mut texts = Vec::new();
+    for i in 0..3000 {
+        let n = 1 + next() % 30;
+        let mut s = String::new();
+        for _ in 0..n {
+            s.push_str(FRAGS[(next() % FRAGS.len() as u64) as usize]);
+        }
+        let p = dir.path().join(format!("r{i:04}.ini"));
+        std::fs::write(&p, &s).expect("write");
+        files.push(p);
+        texts.push(s);
+    }
+    // Line-shaped inputs, mostly valid: `key = value-pieces ; comment`.
+    const KEYS: &[&str] = &[
+        "a",
+        "memory_limit",
+        "x.y",
+        "k[]",
+        "k[i]",
+        "[s]\nb",
+        "on",
+        " c",
+        "d\t",
+    ];
+    const VALS: &[&str] = &[
+        "128M",
+        " ",
+        "E_ALL",
+        "& ~E_NOTICE",
+        "| 4",
+        "\"q;x\"",
+        "'r;w'",
+        "${HOME}",
+        "/p/a:th",
+        "on",
+        "Off",
+        "\"C:\\d\\\"",
+        "$y",
+        "-1",
+        "(1|2)",
+        "~0",
+        "!1",
+        "\"${GATELINT_VAR}/z\"",
+        "\"\"",
+        "yes",
+        "é",
+        "{x}",
+        "a,b",
+        "\\",
+        "null",
+    ];
+    for i in 0..1500 {
+        let mut s = String::new();
+        for _ in 0..(1 + next() % 6) {
+            s.push_str(KEYS[(next() % KEYS.len() as u64) as usize]);
+            s.push_str(" = ");
+            for _ in 0..(next() % 4) {
+                s.push_str(VALS[(next() % VALS.len() as u64) as usize]);
+            }
+            if next() % 3 == 0 {
+                s.push_str(" ; note");
+            }
+            s.push_str(if next() % 5 == 0 { "\r\n" } else { "\n" });
+        }
+        let p = dir.path().join(format!("l{i:04}.ini"));
+        std::fs::write(&p, &s).expect("write");
+        files.push(p);
+        texts.push(s);
+    }
+    let bad = php_oracle::compare(&php, &env, &files);
+    let with_errors = texts
+        .iter()
+        .filter(|t| parse(t.as_bytes(), Dialect::PhpIni).has_errors())
+        .count();
+    eprintln!(
+        "random inputs: {} compared with PHP ({} with a syntax error), {} differ",
+        files.len(),
+        with_errors,
+        bad.len()
+    );
+    let shown: Vec<String> = bad.iter().take(15).cloned().collect();
+    assert!(bad.is_empty(), "{}", shown.join("\n"));
+}
