@@ -11,7 +11,7 @@
 //! [`startup_refusals`].
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::model::values::{fpm_boolean, fpm_integer, fpm_time};
+use crate::model::values::{fpm_boolean, fpm_integer, fpm_time, FpmValueError, Spanned};
 use crate::source::{FileId, Files, SourceFile, TextRange};
 use crate::syntax::ini::{self, Dialect, IniEnv, IniTree, NodeKind, ParseOptions};
 use std::collections::BTreeMap;
@@ -90,6 +90,31 @@ pub struct Directive {
     /// False when FPM refused the value while loading (kept so later checks know the
     /// directive was written, and do not report it as missing).
     pub valid: bool,
+}
+
+impl Directive {
+    /// The value's bytes in its file, with `v`.
+    fn spanned<T>(&self, v: T) -> Spanned<T> {
+        Spanned {
+            value: v,
+            range: self.origin.value_range,
+        }
+    }
+
+    /// The value as an FPM integer (`fpm_conf_set_integer`), with its span.
+    pub fn integer(&self) -> Result<Spanned<i64>, FpmValueError> {
+        fpm_integer(self.value.as_bytes()).map(|v| self.spanned(v))
+    }
+
+    /// The value as an FPM time in seconds (`fpm_conf_set_time`), with its span.
+    pub fn seconds(&self) -> Result<Spanned<i64>, FpmValueError> {
+        fpm_time(self.value.as_bytes()).map(|v| self.spanned(v))
+    }
+
+    /// The value as an FPM boolean (`fpm_conf_set_boolean`), with its span.
+    pub fn boolean(&self) -> Result<Spanned<bool>, FpmValueError> {
+        fpm_boolean(self.value.as_bytes()).map(|v| self.spanned(v))
+    }
 }
 
 /// Which array a `php_*` define came from.

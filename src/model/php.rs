@@ -8,7 +8,7 @@
 //! `extension=` and `zend_extension=` accumulate.
 
 use crate::model::fpm::{DefineKind, FileSource, Pool};
-use crate::model::values::{self, MemoryLimit, DEFAULT_MEMORY_LIMIT};
+use crate::model::values::{self, MemoryLimit, Quantity, Spanned, DEFAULT_MEMORY_LIMIT};
 use crate::source::{FileId, Files, SourceFile, TextRange};
 use crate::syntax::ini::{self, Dialect, IniEnv, IniSyntaxError, IniTree, NodeKind, ParseOptions};
 use std::collections::BTreeMap;
@@ -52,6 +52,33 @@ pub struct Setting {
     pub key_range: TextRange,
     /// The value's bytes in that file (what a fix replaces).
     pub value_range: TextRange,
+}
+
+impl Setting {
+    /// The value as `zend_ini_parse_quantity` reads it (sizes such as `post_max_size`),
+    /// with the span of its text.
+    pub fn quantity(&self) -> Spanned<Quantity> {
+        Spanned {
+            value: values::parse_quantity(self.value.as_bytes()),
+            range: self.value_range,
+        }
+    }
+
+    /// The value as an integer read with `atoll` (`max_execution_time`), with its span.
+    pub fn integer(&self) -> Spanned<i64> {
+        Spanned {
+            value: values::atoll(self.value.as_bytes()),
+            range: self.value_range,
+        }
+    }
+
+    /// The value as PHP's boolean (`zend_ini_parse_bool`), with its span.
+    pub fn boolean(&self) -> Spanned<bool> {
+        Spanned {
+            value: values::php_bool(self.value.as_bytes()),
+            range: self.value_range,
+        }
+    }
 }
 
 /// Built-in defaults of PHP 8.2 for the keys the rules read (`main/main.c`,
@@ -390,7 +417,17 @@ mod tests {
         let ml = pool.memory_limit();
         assert_eq!(ml.limit, MemoryLimit::Bytes(512 << 20));
         assert_eq!(ml.refused.len(), 1);
+        let post = ini.effective("post_max_size").unwrap().quantity();
+        assert_eq!(post.value.value, 128);
+        assert!(post.value.warning.is_some());
+        assert_eq!(
+            files
+                .get(ini.effective("post_max_size").unwrap().file.unwrap())
+                .slice(post.range),
+            b"128MB"
+        );
         let met = pool.effective("max_execution_time").unwrap();
+        assert_eq!(met.integer().value, 90);
         assert_eq!((met.value.as_str(), met.layer), ("90", Layer::PoolAdmin));
         assert!(pool.is_admin("max_execution_time"));
     }

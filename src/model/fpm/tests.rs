@@ -42,6 +42,8 @@ fn includes_reopen_pools_and_prefix_relative_globs() {
     let d = p.get("pm.max_children").unwrap();
     let f = files.get(d.origin.file);
     assert_eq!(f.slice(d.origin.value_range), b"7");
+    let n = d.integer().unwrap();
+    assert_eq!((n.value, f.slice(n.range)), (7, &b"7"[..]));
 }
 
 #[test]
