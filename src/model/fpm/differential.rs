@@ -204,6 +204,10 @@ fn pool(rng: &mut Rng, name: &str, port: u32) -> String {
                 let v = rng.pick(&["-", "", "nobody"]);
                 set(&mut lines, "user", (v != "-").then(|| v.to_string()));
             }
+            20 if rng.chance(40) => {
+                let v = rng.pick(&["@D@/$pool.sock", "@D@/st.sock", "@D@/a.sock", "@D@/b.sock"]);
+                set(&mut lines, "pm.status_listen", Some(v.into()));
+            }
             20 => {
                 let v = rng.pick(&["-1", "0", "1", "64"]);
                 set(&mut lines, "pm.max_spawn_rate", Some(v.into()));

@@ -431,16 +431,26 @@ fn pm_checks(cfg: &FpmConfig, pool: &Pool, push: &mut impl FnMut(Diagnostic, boo
 
 fn listen_checks(cfg: &FpmConfig, push: &mut impl FnMut(Diagnostic, bool)) {
     let prefix = cfg.options.prefix.as_path();
-    let listens: Vec<(&Pool, &Directive, ListenAddr)> = cfg
+    let mut listens: Vec<(String, &Directive, ListenAddr)> = cfg
         .pools
         .iter()
         .filter_map(|p| {
             let d = p.get("listen")?;
             let a = p.listen(prefix)?;
-            Some((p, d, a))
+            Some((p.name.clone(), d, a))
         })
         .collect();
-    for (i, (pool, d, addr)) in listens.iter().enumerate() {
+    // `pm.status_listen` makes FPM append a pool `<name>_status` listening there.
+    for p in &cfg.pools {
+        if let Some(d) = p.get("pm.status_listen").filter(|d| !d.value.is_empty()) {
+            listens.push((
+                format!("{}_status", p.name),
+                d,
+                ListenAddr::parse(&d.value, Some(prefix)),
+            ));
+        }
+    }
+    for (i, (name, d, addr)) in listens.iter().enumerate() {
         if let ListenAddr::Tcp {
             port, port_text, ..
         } = addr
@@ -468,11 +478,10 @@ fn listen_checks(cfg: &FpmConfig, push: &mut impl FnMut(Diagnostic, bool)) {
                         f,
                         r,
                         format!(
-                            "[pool {}] unable to set listen address as it's already used in another pool '{}'",
-                            pool.name, other.name
+                            "[pool {name}] unable to set listen address as it's already used in another pool '{other}'"
                         ),
                     )
-                    .with_related(od.origin.file, od.origin.value_range, format!("pool '{}' listens here", other.name)),
+                    .with_related(od.origin.file, od.origin.value_range, format!("pool '{other}' listens here")),
                     true,
                 );
             } else if addr.collides_with(oaddr) {
@@ -490,7 +499,7 @@ fn listen_checks(cfg: &FpmConfig, push: &mut impl FnMut(Diagnostic, bool)) {
                         .with_related(
                             od.origin.file,
                             od.origin.value_range,
-                            format!("pool '{}' listens on the same address here", other.name),
+                            format!("pool '{other}' listens on the same address here"),
                         )
                         .with_help("php-fpm -t accepts this; the second bind fails at start"),
                     false,
