@@ -35,7 +35,20 @@ pub enum Layer {
     PoolValue,
     /// A pool's `php_admin_value` / `php_admin_flag` (locked against `ini_set`).
     PoolAdmin,
+    /// Forced by the SAPI after every file (the CLI's `HARDCODED_INI`).
+    Sapi,
 }
+
+/// What the CLI applies after php.ini and the scan dir (`HARDCODED_INI` in
+/// `sapi/cli/php_cli.c`): files cannot change these for `php` on the command line.
+pub const CLI_FORCED: &[(&str, &str)] = &[
+    ("html_errors", "0"),
+    ("register_argc_argv", "1"),
+    ("implicit_flush", "1"),
+    ("output_buffering", "0"),
+    ("max_execution_time", "0"),
+    ("max_input_time", "-1"),
+];
 
 /// One setting as PHP ends up with it, and where it was written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,6 +103,7 @@ pub fn default_value(key: &str, sapi: Sapi) -> Option<&'static str> {
             Sapi::Fpm => "30",
             Sapi::Cli => "0",
         },
+        "html_errors" => "1",
         "max_input_time" => "-1",
         "post_max_size" => "8M",
         "upload_max_filesize" => "2M",
@@ -240,8 +254,21 @@ impl PhpIni {
         self.trees.push((id, tree));
     }
 
-    /// The effective value of `key` from the ini files, else PHP's default.
+    /// The effective value of `key` from the ini files, else PHP's default. For the CLI,
+    /// the keys of [`CLI_FORCED`] always have the forced value.
     pub fn effective(&self, key: &str) -> Option<Setting> {
+        if self.sapi == Some(Sapi::Cli) {
+            if let Some((_, v)) = CLI_FORCED.iter().find(|(k, _)| *k == key) {
+                return Some(Setting {
+                    key: key.to_string(),
+                    value: (*v).to_string(),
+                    layer: Layer::Sapi,
+                    file: None,
+                    key_range: TextRange::default(),
+                    value_range: TextRange::default(),
+                });
+            }
+        }
         if let Some(s) = self.values.get(key) {
             return Some(s.clone());
         }
@@ -451,5 +478,91 @@ mod tests {
         assert!(ini.effective("precision").is_none());
         assert_eq!(ini.errors.len(), 1);
         assert_eq!(ini.effective("max_execution_time").unwrap().value, "0");
+    }
+
+    /// Effective values against `php -c FILE` (PHP's own start-up) for every php-ini file
+    /// of the corpus.
+    #[test]
+    fn corpus_effective_values_match_php_startup() {
+        let Some(php) = crate::syntax::ini::php_oracle::php_binary() else {
+            return;
+        };
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+        let Ok(manifest) = std::fs::read_to_string(root.join("MANIFEST.tsv")) else {
+            eprintln!("SKIP: corpus not found at {}", root.display());
+            return;
+        };
+        let keys = [
+            "memory_limit",
+            "post_max_size",
+            "upload_max_filesize",
+            "max_input_time",
+            "default_socket_timeout",
+            "precision",
+        ];
+        let code = format!(
+            "foreach ({:?} as $k) echo $k, \"\\t\", ini_get($k), \"\\n\";",
+            keys
+        )
+        .replace("[", "array(")
+        .replace("]", ")");
+        let mut compared = 0;
+        let mut bad = Vec::new();
+        for line in manifest.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if cols.len() < 2 || cols[1] != "php-ini" {
+                continue;
+            }
+            let path = root.join(cols[0]);
+            let out = std::process::Command::new("env")
+                .args(["-i", "PATH=/usr/bin:/bin", "PHP_INI_SCAN_DIR="])
+                .arg(&php)
+                .arg("-c")
+                .arg(&path)
+                .args(["-r", &code])
+                .output()
+                .expect("php");
+            if !out.status.success() {
+                continue;
+            }
+            let theirs: BTreeMap<String, String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let src = crate::model::fpm::DiskSource;
+            let mut files = Files::new();
+            let ini = PhpIni::load(
+                Sapi::Cli,
+                Some(&path),
+                &[],
+                &src,
+                &mut files,
+                &BTreeMap::new(),
+            );
+            for k in keys {
+                let ours = if k == "memory_limit" {
+                    let m = ini.memory_limit();
+                    m.set_by.map(|s| s.value).unwrap_or_else(|| "128M".into())
+                } else {
+                    ini.effective(k).map(|s| s.value).unwrap_or_default()
+                };
+                let t = theirs.get(k).cloned().unwrap_or_default();
+                // Keys with no built-in default in our table: PHP shows its compiled default.
+                if ini.effective(k).is_none() && !t.is_empty() {
+                    continue;
+                }
+                compared += 1;
+                if ours != t {
+                    bad.push(format!("{}: {k}: php {t:?}, ours {ours:?}", cols[0]));
+                }
+            }
+        }
+        eprintln!(
+            "php -c start-up: {compared} values compared, {} differ",
+            bad.len()
+        );
+        assert!(compared > 300);
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }
