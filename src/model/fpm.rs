@@ -501,8 +501,8 @@ impl FpmConfig {
 }
 
 /// Load an FPM configuration from `path` (php-fpm.conf, or a lone pool file), reading
-/// through `src`, adding every file read to `files`. Returns None only when `path`
-/// itself cannot be read.
+/// through `src` and adding every file read to `files`. Errs only when `path` itself
+/// cannot be read; everything else FPM would complain about is in the result.
 pub fn load(
     path: &Path,
     src: &dyn FileSource,
@@ -511,26 +511,11 @@ pub fn load(
 ) -> std::io::Result<FpmConfig> {
     let text = src.read(path)?;
     let root = files.add(SourceFile::new(path, text));
-    let mut l = Loader {
-        src,
-        files,
-        cfg: FpmConfig {
-            root,
-            trees: Vec::new(),
-            global: Global::default(),
-            pools: Vec::new(),
-            load_errors: Vec::new(),
-            options: options.clone(),
-        },
-        current: None,
-        depth: 0,
-        env: EnvVars(&options.env_vars),
-    };
-    l.start(root);
-    Ok(l.cfg)
+    Ok(load_from(root, src, files, options))
 }
 
-/// Load a file already in `files` (e.g. read from stdin) as the root.
+/// Load with a root file already in `files` (e.g. read from stdin); its includes are
+/// read through `src`.
 pub fn load_from(
     root: FileId,
     src: &dyn FileSource,
