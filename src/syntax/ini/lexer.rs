@@ -357,7 +357,7 @@ impl<'a> Lexer<'a> {
                     }
                     j += 2;
                 }
-                b'\n' | b'\r' | b';' | b'"' | b'\'' | b']' | 0 => break,
+                b'\n' | b'\r' | b';' | b'"' | b'\'' | b']' => break,
                 _ => j += 1,
             }
         }
@@ -550,10 +550,6 @@ impl<'a> Lexer<'a> {
 
     fn value(&mut self, p: usize) -> Token {
         let c = self.text[p];
-        if c == 0 {
-            // PHP stops reading at a NUL byte in a value (observed with PHP 8.2).
-            return self.end_here();
-        }
         if c == b'\'' {
             return match self.raw(p) {
                 Ok(l) => self.tok(Tok::Raw, l, (p + 1, p + l - 1)),
@@ -675,9 +671,6 @@ impl<'a> Lexer<'a> {
 
     fn section_or_offset(&mut self, p: usize) -> Token {
         let c = self.text[p];
-        if c == 0 {
-            return self.end_here();
-        }
         if c == b'\'' {
             return match self.raw(p) {
                 Ok(l) => self.tok(Tok::Raw, l, (p + 1, p + l - 1)),

@@ -49,11 +49,26 @@ pub(crate) fn parse(text: &[u8], opts: &ParseOptions<'_>) -> IniTree {
                     .iter()
                     .position(|&b| b == b'\n')
                     .map_or(src.len(), |i| start + i + 1);
-                let mut p = Parser::new(src, start, end, opts, false);
+                // FPM hands each line to the scanner as a C string: a NUL ends it.
+                let cut = src[start..end]
+                    .iter()
+                    .position(|&b| b == 0)
+                    .map_or(end, |k| start + k);
+                let mut p = Parser::new(src, start, cut, opts, false);
                 p.earlier = std::mem::take(&mut earlier);
                 p.run();
                 earlier = std::mem::take(&mut p.earlier);
                 p.finish_into(&mut tree, len);
+                let rest = TextRange::from_usize(cut.min(len), end.min(len));
+                if !rest.is_empty() {
+                    tree.truncations.push(rest);
+                    tree.nodes.push(Node {
+                        range: rest,
+                        kind: NodeKind::Unread,
+                        comment: None,
+                        dropped: false,
+                    });
+                }
                 start = end;
             }
         }

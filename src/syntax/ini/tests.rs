@@ -619,3 +619,25 @@ fn random_inputs_match_php() {
     let shown: Vec<String> = bad.iter().take(15).cloned().collect();
     assert!(bad.is_empty(), "{}", shown.join("\n"));
 }
+
+#[test]
+fn nul_bytes_per_dialect() {
+    // php.ini (read as a file): NUL ends the value; the next line is read.
+    let t = parse(b"a = x\0y\nb = 2\n", Dialect::PhpIni);
+    assert_eq!(
+        values(&t),
+        vec![("a".into(), "x".into()), ("b".into(), "2".into())]
+    );
+    // FPM passes each line as a C string: the NUL ends the line.
+    let t = parse(b"a = x\0y = z\nb = 2\n", Dialect::Fpm);
+    assert!(t.errors.is_empty());
+    assert_eq!(t.truncations.len(), 1);
+    let got: Vec<_> = t
+        .entries()
+        .map(|(_, e)| (e.key_str(), e.value.text_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("a".into(), "x".into()), ("b".into(), "2".into())]
+    );
+}
