@@ -90,6 +90,7 @@ fn parse_examples(body: &str, line_offset: usize) -> Result<Vec<ExampleFile>, St
     let mut out = Vec::new();
     let mut lines = body.lines().enumerate();
     let mut counter = 0usize;
+    let mut last_bad: Option<String> = None;
     while let Some((i, line)) = lines.next() {
         let Some(info) = line.strip_prefix("```") else {
             continue;
@@ -129,10 +130,19 @@ fn parse_examples(body: &str, line_offset: usize) -> Result<Vec<ExampleFile>, St
             }
         }
         let path = path.unwrap_or_else(|| default_path(kind).to_string());
+        // A `fixed` fence without a name belongs to the bad example just before it.
+        let example = match (example, role) {
+            (Some(e), _) => e,
+            (None, Role::Fixed) => last_bad.clone().unwrap_or_else(|| format!("#{counter}")),
+            (None, _) => format!("#{counter}"),
+        };
+        if role == Role::Bad {
+            last_bad = Some(example.clone());
+        }
         out.push(ExampleFile {
             kind,
             role,
-            example: example.unwrap_or_else(|| format!("#{counter}")),
+            example,
             path,
             text,
             line,

@@ -79,12 +79,22 @@ macro_rules! rule_pack {
     };
 }
 
-/// The packs, in the order their rules run and are listed.
-fn packs() -> [(
+/// A pack: its rules and their docs.
+type Pack = (
     &'static [&'static dyn Rule],
     &'static [(&'static str, &'static str)],
-); 1] {
-    [(nginx::RULES, nginx::DOCS)]
+);
+
+/// The packs, in the order their rules run and are listed.
+fn packs() -> [Pack; 6] {
+    [
+        (core::RULES, core::DOCS),
+        (nginx_t::RULES, nginx_t::DOCS),
+        (nginx::RULES, nginx::DOCS),
+        (fpm::RULES, fpm::DOCS),
+        (php::RULES, php::DOCS),
+        (stack::RULES, stack::DOCS),
+    ]
 }
 
 /// Every rule gatelint has, in a stable order.

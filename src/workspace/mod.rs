@@ -6,6 +6,7 @@
 //! loads again from the fixed texts ([`StackSource::overlay`]) to lint them.
 
 pub mod nginx_load;
+pub mod php_load;
 pub mod source;
 
 use crate::discover::Input;
@@ -108,7 +109,20 @@ impl Workspace {
                 reached.insert(ws.files.get(id).path.clone());
             }
         }
+        let php: Vec<&Input> = plan
+            .inputs
+            .iter()
+            .filter(|i| i.kind != FileKind::Nginx)
+            .collect();
+        php_load::load_php_side(&mut ws, source, &php);
         ws
+    }
+
+    /// Note the kind of a file another loader added to the store.
+    pub fn note_kind(&mut self, file: FileId, kind: FileKind) {
+        if !self.kinds.iter().any(|(f, _)| *f == file) {
+            self.kinds.push((file, kind));
+        }
     }
 
     /// Add a file (or find it when it was read already) and return its id.
@@ -220,7 +234,6 @@ pub fn lint(ws: &Workspace, config: &crate::config::Config) -> Vec<crate::diagno
 pub fn parses(kind: FileKind, file: &SourceFile) -> bool {
     match kind {
         FileKind::Nginx => nginx_load::parses(file),
-        // The ini parsers are wired in with the PHP model.
-        FileKind::Fpm | FileKind::PhpIni => false,
+        FileKind::Fpm | FileKind::PhpIni => php_load::parses(kind, file),
     }
 }

@@ -49,8 +49,9 @@ impl StackSource {
     }
 }
 
-impl FileSource for StackSource {
-    fn check(&mut self, path: &Path) -> io::Result<()> {
+impl StackSource {
+    /// Check that `path` can be opened.
+    pub fn check_path(&self, path: &Path) -> io::Result<()> {
         let p = self.map(path);
         if self.overlay.contains_key(&p) {
             return Ok(());
@@ -58,7 +59,8 @@ impl FileSource for StackSource {
         std::fs::File::open(&p).map(|_| ())
     }
 
-    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+    /// Read a file (overlay first, then disk), through the root.
+    pub fn read_path(&self, path: &Path) -> io::Result<Vec<u8>> {
         let p = self.map(path);
         if let Some(t) = self.overlay.get(&p) {
             return Ok(t.clone());
@@ -73,7 +75,8 @@ impl FileSource for StackSource {
         std::fs::read(&p)
     }
 
-    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
+    /// The files matching a glob pattern, through the root, overlay included.
+    pub fn glob_paths(&self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
         let options = glob::MatchOptions {
             case_sensitive: true,
             require_literal_separator: true,
@@ -117,6 +120,49 @@ impl FileSource for StackSource {
             }
         }
         Ok(out)
+    }
+}
+
+impl FileSource for StackSource {
+    fn check(&mut self, path: &Path) -> io::Result<()> {
+        self.check_path(path)
+    }
+
+    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        self.read_path(path)
+    }
+
+    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
+        self.glob_paths(pattern)
+    }
+}
+
+impl crate::model::fpm::FileSource for StackSource {
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        self.read_path(path)
+    }
+
+    fn glob(&self, pattern: &str) -> crate::model::fpm::GlobOutcome {
+        use crate::model::fpm::GlobOutcome;
+        let p = Path::new(pattern);
+        // A folder of the pattern that cannot be read stops FPM (GLOB_ABORTED).
+        let literal = p
+            .ancestors()
+            .skip(1)
+            .find(|a| !a.as_os_str().to_string_lossy().contains(['*', '?', '[']));
+        let mut out = self.glob_paths(p).unwrap_or_default();
+        if out.is_empty() {
+            let dir_known = literal.is_some_and(|d| {
+                let mapped = self.map(d);
+                mapped.is_dir() || self.overlay.keys().any(|k| k.starts_with(&mapped))
+            });
+            if pattern.contains(['*', '?', '[']) && !dir_known {
+                return GlobOutcome::Aborted;
+            }
+            return GlobOutcome::NoMatch;
+        }
+        out.sort();
+        GlobOutcome::Matches(out)
     }
 }
 
