@@ -119,3 +119,6 @@ where
         Command::Explain { rule } => rules::explain(&rule, out, err),
     }
 }
+
+#[cfg(test)]
+mod tests;
