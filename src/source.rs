@@ -249,6 +249,8 @@ pub struct FileId(pub u32);
 #[derive(Debug, Default)]
 pub struct Files {
     files: Vec<SourceFile>,
+    /// Path → first id with that path, so lookups stay O(1) on trees of thousands of files.
+    by_path: std::collections::HashMap<PathBuf, FileId>,
 }
 
 impl Files {
@@ -259,8 +261,10 @@ impl Files {
 
     /// Add a file and return its id.
     pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.by_path.entry(file.path.clone()).or_insert(id);
         self.files.push(file);
-        FileId(self.files.len() as u32 - 1)
+        id
     }
 
     /// The file with this id.
@@ -276,10 +280,7 @@ impl Files {
 
     /// The id of the file with this exact path, if it was read.
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.files
-            .iter()
-            .position(|f| f.path == path)
-            .map(|i| FileId(i as u32))
+        self.by_path.get(path).copied()
     }
 
     /// All files with their ids, in the order they were added.

@@ -4,7 +4,7 @@
 use super::source::StackSource;
 use super::{LoadError, Workspace};
 use crate::model::nginx::{Arg, BlockId, BlockKind, Directive, NginxModel};
-use crate::source::{FileId, FileKind, SourceFile};
+use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,10 +17,9 @@ const MAX_MODEL_DIRECTIVES: usize = 4_000_000;
 /// almost surely a cycle through different paths to one file).
 const MAX_INCLUDE_DEPTH: usize = 64;
 
-/// One parsed file of a walk, with its id in the run's files.
+/// One parsed file of a walk, with its id in the run's files (which hold its text).
 struct Loaded {
     file: FileId,
-    text: Vec<u8>,
     tree: NginxTree,
 }
 
@@ -36,16 +35,12 @@ pub fn load_root(
     let mut ids: Vec<FileId> = Vec::new();
     let mut visit = |v: VisitedFile| {
         let display = source_map(ws_root(&ws.root), &v.path);
-        let file = ws.add_file(display, v.text.clone(), FileKind::Nginx);
+        let file = ws.add_file(display, v.text, FileKind::Nginx);
         if visited.len() <= v.index {
             visited.resize_with(v.index + 1, || None);
         }
         ids.push(file);
-        visited[v.index] = Some(Loaded {
-            file,
-            text: v.text,
-            tree: v.tree,
-        });
+        visited[v.index] = Some(Loaded { file, tree: v.tree });
     };
     let result = match walk(main, prefix, source, WalkOptions::default(), &mut visit) {
         Ok(r) => r,
@@ -61,7 +56,8 @@ pub fn load_root(
     for l in visited.iter().flatten() {
         ws.record_nginx_syntax(l.file, &l.tree);
         if !l.tree.comments().is_empty() {
-            let items: Vec<_> = l.tree.all(&l.text).map(|d| d.span()).collect();
+            let text = &ws.files.get(l.file).text;
+            let items: Vec<_> = l.tree.all(text).map(|d| d.span()).collect();
             ws.record_suppressions(l.file, l.tree.comments(), &items);
         }
     }
@@ -101,8 +97,16 @@ pub fn load_root(
             .extend(inc.targets.iter().copied());
     }
     if let Some(Some(root)) = visited.first() {
-        let kind = BlockKind::Main;
-        build_model(&mut ws.stack.nginx, &visited, &targets, root, kind);
+        let mut model = std::mem::take(&mut ws.stack.nginx);
+        build_model(
+            &mut model,
+            &ws.files,
+            &visited,
+            &targets,
+            root,
+            BlockKind::Main,
+        );
+        ws.stack.nginx = model;
     }
     ids
 }
@@ -172,6 +176,7 @@ fn source_map(root: Option<&Path>, path: &Path) -> PathBuf {
 /// One level of the expansion: the directives of `iter` go into `block`.
 struct Frame<'a> {
     loaded: &'a Loaded,
+    text: &'a [u8],
     index: usize,
     iter: Children<'a>,
     block: BlockId,
@@ -183,20 +188,23 @@ struct Frame<'a> {
 /// recursion (any nesting depth is safe).
 fn build_model(
     model: &mut NginxModel,
+    files: &Files,
     visited: &[Option<Loaded>],
     targets: &HashMap<(usize, u32), Vec<usize>>,
     root: &Loaded,
     kind: BlockKind,
 ) {
-    let end = root.text.len() as u32;
+    let root_text: &[u8] = &files.get(root.file).text;
+    let end = root_text.len() as u32;
     let main = model.add_block(kind, None, root.file, 0, end);
-    if root.text.contains(&b'\r') && root.text.windows(2).any(|w| w == b"\r\n") {
+    if is_crlf(root_text) {
         model.crlf_files.insert(root.file);
     }
     let mut stack = vec![Frame {
         loaded: root,
+        text: root_text,
         index: 0,
-        iter: root.tree.roots(&root.text),
+        iter: root.tree.roots(root_text),
         block: main,
         chain: vec![0],
     }];
@@ -209,10 +217,9 @@ fn build_model(
             break;
         }
         let loaded = frame.loaded;
+        let text = frame.text;
         let index = frame.index;
         let block = frame.block;
-        let chain = frame.chain.clone();
-        let text = &loaded.text;
         let args = d
             .args()
             .map(|w| Arg {
@@ -241,8 +248,10 @@ fn build_model(
                 let close = close.map_or(text.len() as u32, |c| c.start);
                 let b = model.add_block(kind, Some(block), loaded.file, open.start, close);
                 model.set_block(id, b);
+                let chain = stack.last().map(|f| f.chain.clone()).unwrap_or_default();
                 stack.push(Frame {
                     loaded,
+                    text,
                     index,
                     iter: d.children(),
                     block: b,
@@ -264,6 +273,7 @@ fn build_model(
                 let Some(list) = targets.get(&(index, d.id().0)) else {
                     continue;
                 };
+                let chain = stack.last().map(|f| f.chain.clone()).unwrap_or_default();
                 if chain.len() >= MAX_INCLUDE_DEPTH {
                     continue;
                 }
@@ -275,15 +285,17 @@ fn build_model(
                     let Some(Some(inc)) = visited.get(t) else {
                         continue;
                     };
-                    if inc.text.windows(2).any(|w| w == b"\r\n") {
+                    let inc_text: &[u8] = &files.get(inc.file).text;
+                    if is_crlf(inc_text) {
                         model.crlf_files.insert(inc.file);
                     }
                     let mut c = chain.clone();
                     c.push(t);
                     stack.push(Frame {
                         loaded: inc,
+                        text: inc_text,
                         index: t,
-                        iter: inc.tree.roots(&inc.text),
+                        iter: inc.tree.roots(inc_text),
                         block,
                         chain: c,
                     });
@@ -292,6 +304,13 @@ fn build_model(
             _ => {}
         }
     }
+}
+
+/// True when the text's first line ends in CRLF.
+fn is_crlf(text: &[u8]) -> bool {
+    text.iter()
+        .position(|b| *b == b'\n')
+        .is_some_and(|i| i > 0 && text[i - 1] == b'\r')
 }
 
 /// Re-export for the file kinds test: the path a loaded file is shown with.

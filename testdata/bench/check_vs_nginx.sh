@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmark `gatelint check` against `nginx -t` on the generated 2000-vhost corpus, whole
+# process, in the same run. Not a test.
+#
+#   testdata/bench/check_vs_nginx.sh [CORPUS_DIR]
+#
+# Needs python3, hyperfine and nginx (Debian's /usr/sbin/nginx). The corpus generator is
+# looked up next to the repository (../shared/bench) unless GEN_NGINX_CORPUS points at it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+GEN=${GEN_NGINX_CORPUS:-$ROOT/../shared/bench/gen_nginx_corpus.py}
+CORPUS=${1:-$(mktemp -d)/corpus}
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release/gatelint
+
+if [ ! -f "$CORPUS/nginx.conf" ]; then
+  python3 "$GEN" --vhosts 2000 --out "$CORPUS" >/dev/null
+fi
+CORPUS=$(cd "$CORPUS" && pwd)
+PREFIX=$(mktemp -d)
+mkdir -p "$PREFIX/logs"
+(cd "$ROOT" && cargo build --release --quiet)
+
+SIZE=$(find "$CORPUS" -type f ! -name '*.json' -printf '%s\n' | awk '{s+=$1} END {print s}')
+echo "corpus: $CORPUS, $SIZE bytes"
+"$NGINX" -t -q -p "$PREFIX/" -c "$CORPUS/nginx.conf"
+
+JSON=$(mktemp)
+# `gatelint check` exits 1 when it finds something: that is its normal result here.
+hyperfine -N -i -w 1 -r 10 --export-json "$JSON" \
+  -n "gatelint check" "$BIN check --format short $CORPUS/nginx.conf" \
+  -n "nginx -t" "$NGINX -t -q -p $PREFIX/ -c $CORPUS/nginx.conf" >/dev/null
+python3 - "$JSON" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+base = r["nginx -t"]["median"]
+for name in ("gatelint check", "nginx -t"):
+    m = r[name]["median"]
+    print(f"{name:15s} median {m*1000:8.1f} ms (min {r[name]['min']*1000:.1f}, max {r[name]['max']*1000:.1f})  nginx -t / this = {base/m:5.1f}x")
+PY
+rm -f "$JSON"
