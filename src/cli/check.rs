@@ -317,6 +317,35 @@ fn apply_cli(args: &CheckArgs, config: &mut Config) -> Result<(), String> {
             return Err(format!("unknown rule `{id}`{hint}"));
         }
     }
+    // Every `[rules.<id>]` key must be an option the rule declares.
+    for (id, options) in &config.rules {
+        let Some(rule) = crate::rules::find(id) else {
+            continue;
+        };
+        let declared = rule.meta().options;
+        for (key, (_, range)) in &options.values {
+            if !declared.iter().any(|o| o.name == key) {
+                let names: Vec<&str> = declared.iter().map(|o| o.name).collect();
+                let place = config
+                    .path
+                    .as_ref()
+                    .and_then(|p| std::fs::read(p).ok().map(|t| (p.clone(), t)))
+                    .map(|(p, t)| {
+                        let lc = SourceFile::new(p.clone(), t).line_col(range.start);
+                        format!("{}:{}:{}: ", p.display(), lc.line, lc.column)
+                    })
+                    .unwrap_or_default();
+                return Err(format!(
+                    "{place}unknown option `{key}` for rule `{id}`{}",
+                    if names.is_empty() {
+                        " (it has no options)".to_string()
+                    } else {
+                        format!(" (expected one of: {})", names.join(", "))
+                    }
+                ));
+            }
+        }
+    }
     if let Some(f) = args.fail_on {
         config.fail_on = Some(match f {
             FailOn::Error => Severity::Error,
