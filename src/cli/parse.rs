@@ -13,26 +13,17 @@ pub fn run(args: &ParseArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-/// Guess a file's kind from its name and folder.
+/// Guess a file's kind as `check` does: by name and place, then by content; nginx when
+/// nothing tells.
 fn guess_kind(path: &Path) -> KindArg {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let parent = path
-        .parent()
-        .map(|p| p.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    if name.ends_with(".ini") || name == ".user.ini" {
-        KindArg::PhpIni
-    } else if name.contains("php-fpm")
-        || parent.ends_with("pool.d")
-        || parent.ends_with("php-fpm.d")
-        || parent.contains("/fpm")
-    {
-        KindArg::Fpm
-    } else {
-        KindArg::Nginx
+    use crate::discover::{classify_by_content, classify_by_name};
+    use crate::source::FileKind;
+    let kind = classify_by_name(path)
+        .or_else(|| std::fs::read(path).ok().and_then(|t| classify_by_content(&t)));
+    match kind {
+        Some(FileKind::Fpm) => KindArg::Fpm,
+        Some(FileKind::PhpIni) => KindArg::PhpIni,
+        Some(FileKind::Nginx) | None => KindArg::Nginx,
     }
 }
 
