@@ -208,18 +208,7 @@ pub fn run(
         diagnostics.retain(|d| &ws.files.get(d.file).path == only);
     }
 
-    let rules: Vec<RuleMeta> = crate::rules::registry()
-        .iter()
-        .map(|r| {
-            let m = r.meta();
-            RuleMeta {
-                id: m.id,
-                summary: m.summary,
-                default_severity: m.severity,
-                fix_applicability: m.fix,
-            }
-        })
-        .collect();
+    let rules: Vec<RuleMeta> = crate::rules::registry().iter().map(|r| *r.meta()).collect();
     let report = Report {
         files: &ws.files,
         file_kinds: &ws.kinds,

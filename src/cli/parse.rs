@@ -18,8 +18,11 @@ pub fn run(args: &ParseArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 fn guess_kind(path: &Path) -> KindArg {
     use crate::discover::{classify_by_content, classify_by_name};
     use crate::source::FileKind;
-    let kind = classify_by_name(path)
-        .or_else(|| std::fs::read(path).ok().and_then(|t| classify_by_content(&t)));
+    let kind = classify_by_name(path).or_else(|| {
+        std::fs::read(path)
+            .ok()
+            .and_then(|t| classify_by_content(&t))
+    });
     match kind {
         Some(FileKind::Fpm) => KindArg::Fpm,
         Some(FileKind::PhpIni) => KindArg::PhpIni,

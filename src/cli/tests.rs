@@ -192,15 +192,14 @@ fn a_config_file_with_an_unknown_key_is_an_error_with_its_place() {
 fn an_unknown_rule_option_is_an_error_with_its_place() {
     let dir = tempfile::tempdir().expect("temp");
     let cfg = dir.path().join("gatelint.toml");
-    std::fs::write(
-        &cfg,
-        "[rules.fpm-socket-path-mismatch]\nthreshold = 3\n",
-    )
-    .expect("write");
+    std::fs::write(&cfg, "[rules.fpm-socket-path-mismatch]\nthreshold = 3\n").expect("write");
     let (code, _, err) = cli(&["check", EXAMPLE, "--config", cfg.to_str().expect("utf8")]);
     assert_eq!(code, EXIT_FAILURE);
     assert!(err.contains("gatelint.toml:2:"), "{err}");
-    assert!(err.contains("unknown option `threshold` for rule `fpm-socket-path-mismatch`"), "{err}");
+    assert!(
+        err.contains("unknown option `threshold` for rule `fpm-socket-path-mismatch`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -32,18 +32,8 @@ pub enum OutputFormat {
     Github,
 }
 
-/// What the output needs to know about a rule; the rule registry fills it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RuleMeta {
-    /// The stable kebab-case id.
-    pub id: &'static str,
-    /// One sentence saying what the rule finds.
-    pub summary: &'static str,
-    /// Its severity unless the user overrides it.
-    pub default_severity: Severity,
-    /// The applicability of its fixes, when it has any.
-    pub fix_applicability: Option<Applicability>,
-}
+/// What the output needs to know about a rule: the registry's own metadata.
+pub use crate::rules::RuleMeta;
 
 /// What one run of `gatelint check` found, ready to print.
 #[derive(Clone, Copy, Debug)]

@@ -160,8 +160,10 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             rules.push(RuleMeta {
                 id: d.rule,
                 summary: "",
-                default_severity: d.severity,
-                fix_applicability: None,
+                severity: d.severity,
+                fix: None,
+                kinds: &[],
+                options: &[],
             });
         }
     }
@@ -213,7 +215,7 @@ fn rule(r: &RuleMeta) -> Rule {
             text: summary.clone(),
         },
         default_configuration: Configuration {
-            level: level(r.default_severity),
+            level: level(r.severity),
         },
         help: Text {
             text: format!(

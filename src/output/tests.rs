@@ -12,20 +12,26 @@ const RULES: &[RuleMeta] = &[
     RuleMeta {
         id: "fastcgi-pass-socket-mismatch",
         summary: "fastcgi_pass points at a socket no PHP-FPM pool listens on",
-        default_severity: Severity::Error,
-        fix_applicability: Some(Applicability::DisplayOnly),
+        severity: Severity::Error,
+        fix: Some(Applicability::DisplayOnly),
+        kinds: &[],
+        options: &[],
     },
     RuleMeta {
         id: "fastcgi-read-timeout-low",
         summary: "fastcgi_read_timeout is shorter than the time PHP may run",
-        default_severity: Severity::Warning,
-        fix_applicability: Some(Applicability::Unsafe),
+        severity: Severity::Warning,
+        fix: Some(Applicability::Unsafe),
+        kinds: &[],
+        options: &[],
     },
     RuleMeta {
         id: "pm-explicit",
         summary: "the pool relies on the default process manager",
-        default_severity: Severity::Info,
-        fix_applicability: Some(Applicability::Safe),
+        severity: Severity::Info,
+        fix: Some(Applicability::Safe),
+        kinds: &[],
+        options: &[],
     },
 ];
 
