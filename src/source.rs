@@ -41,12 +41,12 @@ impl TextRange {
 
     /// Length in bytes.
     pub fn len(&self) -> u32 {
-        self.end - self.start
+        self.end.saturating_sub(self.start)
     }
 
     /// True when the range holds no byte.
     pub fn is_empty(&self) -> bool {
-        self.start == self.end
+        self.start >= self.end
     }
 
     /// The range as a `usize` range, for slicing.
