@@ -42,6 +42,7 @@ pub fn run(
         ..Plan::default()
     };
     let mut only: Option<PathBuf> = None;
+    let mut from_dump = false;
     let uses_stdin = args.paths.iter().any(|p| p == Path::new("-"));
     if uses_stdin {
         let mut buf = Vec::new();
@@ -50,6 +51,14 @@ pub fn run(
             return EXIT_FAILURE;
         }
         if discover::is_nginx_t_output(&buf) && args.stdin_filename.is_none() {
+            if args.fix {
+                let _ = writeln!(
+                    err,
+                    "error: --fix does not write files read from `nginx -T` output; use --diff and apply the patch on the machine"
+                );
+                return EXIT_FAILURE;
+            }
+            from_dump = true;
             for (path, text) in discover::split_nginx_t(&buf) {
                 plan.inputs.push(Input {
                     path,
@@ -181,6 +190,41 @@ pub fn run(
                 EXIT_OK
             };
             return code;
+        }
+        if uses_stdin {
+            // Files that came from stdin are not written: the buffer's fixed text goes to
+            // stdout (what an editor replaces its buffer with), the findings to stderr.
+            let stdin_path = only.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
+            let written: Vec<_> = outcome
+                .changed
+                .iter()
+                .filter(|c| ws.files.get(c.file).path != stdin_path && !from_dump)
+                .collect();
+            for c in written {
+                let path = &ws.files.get(c.file).path;
+                if let Err(e) = crate::fix::write_atomic(path, &c.fixed) {
+                    let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+                    failed = true;
+                }
+            }
+            if let Some(id) = ws.files.find(&stdin_path) {
+                let _ = out.write_all(&ws.files.get(id).text);
+            }
+            let rules: Vec<RuleMeta> = crate::rules::registry().iter().map(|r| *r.meta()).collect();
+            let report = Report {
+                files: &ws.files,
+                file_kinds: &ws.kinds,
+                diagnostics: &outcome.diagnostics,
+                rules: &rules,
+            };
+            let _ = write_report(OutputFormat::Short, &report, err, false);
+            return if failed {
+                EXIT_FAILURE
+            } else if fails(&outcome.diagnostics, &config) {
+                EXIT_FINDINGS
+            } else {
+                EXIT_OK
+            };
         }
         for (file, e) in outcome.write(&ws.files) {
             let _ = writeln!(

@@ -371,6 +371,41 @@ fn stdin_filename_lints_the_buffer_in_its_tree() {
 }
 
 #[test]
+fn fix_with_stdin_prints_the_fixed_buffer_and_writes_nothing() {
+    let dir = copy_example();
+    let pool = dir.path().join("etc/php/8.2/fpm/pool.d/www.conf");
+    let before = std::fs::read(&pool).expect("read");
+    let pool_arg = pool.to_str().expect("utf8");
+    let (code, out, err) = cli_stdin(
+        &[
+            "check",
+            "-",
+            "--stdin-filename",
+            pool_arg,
+            "--fix",
+            "--unsafe-fixes",
+        ],
+        &before,
+    );
+    assert!(out.contains("pm.start_servers = 6"), "{out}");
+    assert!(!err.contains("fpm-pm-start-servers-out-of-range"), "{err}");
+    assert_eq!(
+        std::fs::read(&pool).expect("read"),
+        before,
+        "the file on disk is untouched"
+    );
+    assert_ne!(code, EXIT_FAILURE, "{err}");
+}
+
+#[test]
+fn fix_refuses_nginx_t_output() {
+    let dump = "# configuration file /etc/nginx/nginx.conf:\nevents {}\n\n";
+    let (code, _, err) = cli_stdin(&["check", "-", "--fix"], dump.as_bytes());
+    assert_eq!(code, EXIT_FAILURE);
+    assert!(err.contains("use --diff"), "{err}");
+}
+
+#[test]
 fn suppression_comments_hide_findings_and_unknown_ids_are_reported() {
     let dir = copy_example();
     let media = dir.path().join("etc/nginx/sites-enabled/media.conf");
