@@ -80,6 +80,13 @@ pub fn parse(text: &[u8]) -> NginxTree {
                     continue;
                 }
                 let parent = parent_of(&stack);
+                if let Some(p) = parent {
+                    if is_handler_block(text, &tree, p) {
+                        // nginx hands these blocks' lines to a custom handler, which
+                        // refuses a block (ngx_conf_parse: `unexpected "{"`).
+                        errors.push(SyntaxError::new(tok.range, "unexpected \"{\""));
+                    }
+                }
                 let name = tree.words[pending];
                 let is_lua = is_lua_block_name(text, &name);
                 if is_lua {
@@ -165,6 +172,17 @@ pub fn parse(text: &[u8]) -> NginxTree {
     tree
 }
 
+/// Blocks whose lines nginx passes to a custom handler (`cf->handler`) instead of looking
+/// them up as directives: `map`, `geo`, `types`, `split_clients`, `charset_map`.
+fn is_handler_block(text: &[u8], tree: &NginxTree, id: DirectiveId) -> bool {
+    let d = tree.directive(text, id);
+    let name = d.name_word().value();
+    matches!(
+        name.as_ref(),
+        b"map" | b"geo" | b"types" | b"split_clients" | b"charset_map"
+    )
+}
+
 /// True when the directive named by `name` is a `*_by_lua_block` (the name decoded, so
 /// a quoted `"content_by_lua_block"` counts, as it does for nginx).
 fn is_lua_block_name(text: &[u8], name: &Token) -> bool {
@@ -207,6 +225,9 @@ fn brace_token(r: TextRange) -> Token {
 fn check_unquoted_regex_braces(text: &[u8], tree: &NginxTree, errors: &mut Vec<SyntaxError>) {
     for d in tree.all(text) {
         let Some(parent) = d.parent() else { continue };
+        if is_handler_block(text, tree, parent.id()) {
+            continue;
+        }
         // Only the first child, glued to the parent's `{`.
         if parent.id().0 + 1 != d.id().0 {
             continue;

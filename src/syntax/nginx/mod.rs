@@ -13,6 +13,7 @@
 //! the file back byte for byte for any input, valid or not.
 
 pub mod crossplane;
+mod crossplane_table;
 pub mod dump;
 mod grammar;
 pub mod include;
