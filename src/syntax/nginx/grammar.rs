@@ -223,31 +223,33 @@ fn brace_token(r: TextRange) -> Token {
 /// block, so the first "directive" inside is the rest of the regex (`2}$`) and nginx stops
 /// with `unknown directive "2}$"`. Report it with nginx's wording plus the cure.
 fn check_unquoted_regex_braces(text: &[u8], tree: &NginxTree, errors: &mut Vec<SyntaxError>) {
+    // under_handler[i]: directive i sits (at any depth) inside map/types/…, where nginx
+    // already refused the `{` itself. Parents precede children in the arena: one pass.
+    let mut under_handler: Vec<bool> = Vec::with_capacity(tree.directive_count());
     for d in tree.all(text) {
+        let flag = d.parent().is_some_and(|p| {
+            under_handler[p.id().0 as usize] || is_handler_block(text, tree, p.id())
+        });
+        under_handler.push(flag);
         let Some(parent) = d.parent() else { continue };
-        if is_handler_block(text, tree, parent.id()) {
-            continue;
-        }
-        // Only the first child, glued to the parent's `{`.
-        if parent.id().0 + 1 != d.id().0 {
-            continue;
-        }
         let DirectiveEnd::Block { open, .. } = parent.end() else {
             continue;
         };
         let name = d.name_word();
-        if name.range().start != open.end || name.quote() != super::lexer::Quote::None {
+        if flag
+            || name.range().start != open.end
+            || name.quote() != super::lexer::Quote::None
+            || !looks_like_quantifier_rest(name.raw())
+        {
             continue;
         }
-        if looks_like_quantifier_rest(name.raw()) {
-            errors.push(SyntaxError::new(
-                name.range(),
-                format!(
-                    "unknown directive \"{}\" (a regular expression that contains \"{{\" must be quoted, e.g. \"^/a{{2}}$\")",
-                    String::from_utf8_lossy(name.raw())
-                ),
-            ));
-        }
+        errors.push(SyntaxError::new(
+            name.range(),
+            format!(
+                "unknown directive \"{}\" (a regular expression that contains \"{{\" must be quoted, e.g. \"^/a{{2}}$\")",
+                String::from_utf8_lossy(name.raw())
+            ),
+        ));
     }
     errors.sort_by_key(|e| e.range.start);
 }

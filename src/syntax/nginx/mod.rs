@@ -32,4 +32,6 @@ pub use tree::{
 };
 
 #[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
 mod tests;
