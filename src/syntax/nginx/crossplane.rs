@@ -19,13 +19,15 @@
 //! arguments` errors do not appear; syntax error wording is nginx's.
 
 use super::crossplane_table::{CONTEXTS, DIRECTIVES};
-use super::include::{has_glob_magic, join_prefix, FileSource};
+use super::include::{has_glob_magic, join_prefix, CachingSource, FileSource};
 use super::parse;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
 use crate::source::LineIndex;
 use std::collections::HashMap;
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// One error as crossplane reports it.
 #[derive(Clone, Debug)]
@@ -70,23 +72,53 @@ pub fn write_crossplane(
     out: &mut dyn Write,
 ) -> io::Result<bool> {
     // Fail early, as the CLI must exit 2 when the main file cannot be read.
-    source.read(main)?;
-    // Pass 1 gathers the errors (they come first in the output); pass 2 prints the files.
-    // Trees are not kept between files, so every file is parsed twice; parsing is cheap.
-    let outcomes = run_files(main, prefix, source, None)?;
-    let ok = outcomes.1.iter().all(|o| o.errors.is_empty());
+    source.check(main)?;
+    // The header (status, all errors) comes before the files, but the errors are known
+    // only after all files. Spool the files to an anonymous temporary file, which keeps
+    // memory flat and parses once; without one, parse twice (the first pass gathers the
+    // errors and keeps the texts so the second reads nothing from disk).
+    match tempfile::tempfile() {
+        Ok(file) => {
+            let mut spool = io::BufWriter::with_capacity(1 << 16, file);
+            let (paths, outcomes) = run_files(main, prefix, source, Some(&mut spool))?;
+            let mut file = spool.into_inner().map_err(|e| e.into_error())?;
+            let ok = write_header(out, &paths, &outcomes)?;
+            file.seek(io::SeekFrom::Start(0))?;
+            io::copy(&mut file, out)?;
+            out.write_all(b"]}\n")?;
+            Ok(ok)
+        }
+        Err(_) => {
+            let mut cache = CachingSource::new(source);
+            let (paths, outcomes) = run_files(main, prefix, &mut cache, None)?;
+            let ok = write_header(out, &paths, &outcomes)?;
+            cache.second_pass();
+            run_files(main, prefix, &mut cache, Some(out))?;
+            out.write_all(b"]}\n")?;
+            Ok(ok)
+        }
+    }
+}
+
+/// `{"status":…,"errors":[…],"config":[`; returns whether the status is ok.
+fn write_header(
+    out: &mut dyn Write,
+    paths: &[PathBuf],
+    outcomes: &[FileOutcome],
+) -> io::Result<bool> {
+    let ok = outcomes.iter().all(|o| o.errors.is_empty());
     out.write_all(b"{\"status\":")?;
     out.write_all(if ok { b"\"ok\"" } else { b"\"failed\"" })?;
     out.write_all(b",\"errors\":[")?;
     let mut first = true;
-    for (i, o) in outcomes.1.iter().enumerate() {
+    for (i, o) in outcomes.iter().enumerate() {
         for e in &o.errors {
             if !first {
                 out.write_all(b",")?;
             }
             first = false;
             out.write_all(b"{\"file\":")?;
-            py_str(out, &outcomes.0[i].display().to_string())?;
+            py_str(out, &paths[i].display().to_string())?;
             out.write_all(b",\"error\":")?;
             py_str(out, &e.message)?;
             write_line(out, e.line)?;
@@ -94,8 +126,6 @@ pub fn write_crossplane(
         }
     }
     out.write_all(b"],\"config\":[")?;
-    run_files(main, prefix, source, Some(out))?;
-    out.write_all(b"]}\n")?;
     Ok(ok)
 }
 
@@ -135,6 +165,7 @@ fn run_files(
                     path: &path,
                     errors: &mut outcome.errors,
                     li: LineIndex::new(&text),
+                    emit: out.is_some(),
                 };
                 let listed = file.statements(&ctx, &mut buf)?;
                 if !listed {
@@ -189,7 +220,9 @@ fn write_line(out: &mut dyn Write, line: Option<u32>) -> io::Result<()> {
 
 /// One open list of statements in crossplane's recursive `_parse`, kept on a stack.
 struct Frame {
-    ctx: Vec<String>,
+    ctx: Rc<[String]>,
+    /// crossplane's bit mask of `ctx`, `None` for a context it does not know.
+    mask: Option<u32>,
     /// Skipping a block crossplane consumes without output.
     consume: bool,
     /// Statements already written in this list.
@@ -206,6 +239,8 @@ struct FileRun<'a> {
     path: &'a Path,
     errors: &'a mut Vec<CpError>,
     li: LineIndex,
+    /// Write the statements (pass 2) or only gather errors and includes (pass 1).
+    emit: bool,
 }
 
 impl FileRun<'_> {
@@ -222,7 +257,8 @@ impl FileRun<'_> {
         // their includes, the file's list is empty.
         let cutoff = tree.errors.first().map(|e| e.range.start);
         let mut stack: Vec<Frame> = vec![Frame {
-            ctx: ctx.to_vec(),
+            ctx: Rc::from(ctx),
+            mask: context_mask(ctx),
             consume: false,
             count: 0,
             after: Vec::new(),
@@ -265,7 +301,8 @@ impl FileRun<'_> {
             if top.consume {
                 if opens_block {
                     stack.push(Frame {
-                        ctx: Vec::new(),
+                        ctx: Rc::from(Vec::new()),
+                        mask: None,
                         consume: true,
                         count: 0,
                         after: Vec::new(),
@@ -273,12 +310,13 @@ impl FileRun<'_> {
                 }
                 continue;
             }
-            let cur_ctx = top.ctx.clone();
+            let cur_ctx = Rc::clone(&top.ctx);
+            let cur_mask = top.mask;
             let name = d.name().into_owned();
             let line = self.line(d.name_word().range().start);
             let args = crossplane_args(&d);
             let term = if opens_block { b'{' } else { b';' };
-            if let Err(reason) = analyze(&name, &args, term, &cur_ctx) {
+            if let Err(reason) = analyze(&name, &args, term, cur_mask) {
                 self.errors.push(CpError {
                     message: format!("{} in {}:{}", reason, self.path.display(), line),
                     line: Some(line),
@@ -286,7 +324,8 @@ impl FileRun<'_> {
                 if opens_block {
                     if reason.ends_with(" is not terminated by \";\"") {
                         stack.push(Frame {
-                            ctx: Vec::new(),
+                            ctx: Rc::from(Vec::new()),
+                            mask: None,
                             consume: true,
                             count: 0,
                             after: Vec::new(),
@@ -298,12 +337,30 @@ impl FileRun<'_> {
                 }
                 continue;
             }
+            let targets = if name == "include" && term == b';' {
+                Some(self.include(&args, line, &cur_ctx))
+            } else {
+                None
+            };
+            if !self.emit {
+                if opens_block {
+                    let ctx = enter_block_ctx(&name, &cur_ctx);
+                    stack.push(Frame {
+                        mask: context_mask(&ctx),
+                        ctx: Rc::from(ctx),
+                        consume: false,
+                        count: 0,
+                        after: Vec::new(),
+                    });
+                }
+                continue;
+            }
             let Some(top) = stack.last_mut() else { break };
             if top.count > 0 {
                 out.push(b',');
             }
             top.count += 1;
-            let _ = write!(out, "{{\"directive\":");
+            out.extend_from_slice(b"{\"directive\":");
             py_str(out, &name)?;
             let _ = write!(out, ",\"line\":{line},\"args\":[");
             for (k, a) in args.iter().enumerate() {
@@ -313,8 +370,7 @@ impl FileRun<'_> {
                 py_str(out, a)?;
             }
             out.push(b']');
-            if name == "include" && term == b';' {
-                let targets = self.include(&args, line, &cur_ctx);
+            if let Some(targets) = targets {
                 out.extend_from_slice(b",\"includes\":[");
                 for (k, t) in targets.iter().enumerate() {
                     if k > 0 {
@@ -329,8 +385,10 @@ impl FileRun<'_> {
                 out.extend_from_slice(b",\"block\":[");
                 let mut closing = b"}".to_vec();
                 closing.extend_from_slice(&after);
+                let ctx = enter_block_ctx(&name, &cur_ctx);
                 stack.push(Frame {
-                    ctx: enter_block_ctx(&name, &cur_ctx),
+                    mask: context_mask(&ctx),
+                    ctx: Rc::from(ctx),
                     consume: false,
                     count: 0,
                     after: closing,
@@ -370,6 +428,8 @@ impl FileRun<'_> {
             for m in matches {
                 targets.push(self.run.intern(m, ctx));
             }
+        } else if let Some(&i) = self.run.index_of.get(&resolved) {
+            targets.push(i);
         } else {
             match self.source.check(&resolved) {
                 Ok(()) => targets.push(self.run.intern(resolved, ctx)),
@@ -399,31 +459,37 @@ const NGX_CONF_ANY: u32 = 0x0000_0400;
 const NGX_CONF_1MORE: u32 = 0x0000_0800;
 const NGX_CONF_2MORE: u32 = 0x0000_1000;
 
-/// crossplane's `analyze` (not strict, context and argument checks on).
-fn analyze(directive: &str, args: &[String], term: u8, ctx: &[String]) -> Result<(), String> {
-    let Some(ctx_mask) = CONTEXTS
+/// crossplane's bit mask for a context path, `None` when crossplane does not know it.
+fn context_mask(ctx: &[String]) -> Option<u32> {
+    CONTEXTS
         .iter()
         .find(|(c, _)| c.len() == ctx.len() && c.iter().zip(ctx).all(|(a, b)| *a == b.as_str()))
         .map(|(_, m)| *m)
-    else {
+}
+
+/// crossplane's `analyze` (not strict, context and argument checks on).
+fn analyze(
+    directive: &str,
+    args: &[String],
+    term: u8,
+    ctx_mask: Option<u32>,
+) -> Result<(), String> {
+    let Some(ctx_mask) = ctx_mask else {
         return Ok(());
     };
-    let Ok(pos) = DIRECTIVES.binary_search_by(|(name, _)| (*name).cmp(directive)) else {
+    static TABLE: OnceLock<HashMap<&'static str, &'static [u32]>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect());
+    let Some(&all) = table.get(directive) else {
         return Ok(());
     };
-    let masks: Vec<u32> = DIRECTIVES[pos]
-        .1
-        .iter()
-        .copied()
-        .filter(|m| m & ctx_mask != 0)
-        .collect();
-    if masks.is_empty() {
+    if !all.iter().any(|m| m & ctx_mask != 0) {
         return Err(format!("\"{directive}\" directive is not allowed here"));
     }
+    let masks = all.iter().copied().filter(|m| m & ctx_mask != 0);
     let n = args.len();
     let valid_flag = |s: &str| s.eq_ignore_ascii_case("on") || s.eq_ignore_ascii_case("off");
     let mut reason = String::new();
-    for &mask in masks.iter().rev() {
+    for mask in masks.rev() {
         if mask & NGX_CONF_BLOCK != 0 && term != b'{' {
             reason = format!("directive \"{directive}\" has no opening \"{{\"");
             continue;
@@ -570,6 +636,13 @@ fn py_repr(s: &str) -> String {
 
 /// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`.
 pub fn py_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.write_all(b"\"")?;
+        out.write_all(s.as_bytes())?;
+        return out.write_all(b"\"");
+    }
     let mut buf = Vec::with_capacity(s.len() + 2);
     buf.push(b'"');
     for c in s.chars() {

@@ -126,6 +126,82 @@ impl FileSource for MemorySource {
     }
 }
 
+/// A source for two passes over the same files: the first pass reads through to the
+/// inner source and keeps each text, the second takes the kept texts (and frees them) and
+/// reads nothing again. Opening a file to check it reads it at once, saving an `open`.
+pub struct CachingSource<'a> {
+    inner: &'a mut dyn FileSource,
+    texts: HashMap<PathBuf, Result<Vec<u8>, (io::ErrorKind, Option<i32>, String)>>,
+    globs: HashMap<PathBuf, Vec<PathBuf>>,
+    second: bool,
+}
+
+impl<'a> CachingSource<'a> {
+    /// Wrap `inner`.
+    pub fn new(inner: &'a mut dyn FileSource) -> Self {
+        CachingSource {
+            inner,
+            texts: HashMap::new(),
+            globs: HashMap::new(),
+            second: false,
+        }
+    }
+
+    /// From now on, each kept text is handed out once and dropped.
+    pub fn second_pass(&mut self) {
+        self.second = true;
+    }
+
+    fn fetch(&mut self, path: &Path) -> &Result<Vec<u8>, (io::ErrorKind, Option<i32>, String)> {
+        if !self.texts.contains_key(path) {
+            let r = self
+                .inner
+                .read(path)
+                .map_err(|e| (e.kind(), e.raw_os_error(), e.to_string()));
+            self.texts.insert(path.to_path_buf(), r);
+        }
+        &self.texts[path]
+    }
+}
+
+fn rebuild_error(kind: io::ErrorKind, code: Option<i32>, text: &str) -> io::Error {
+    match code {
+        Some(c) => io::Error::from_raw_os_error(c),
+        None => io::Error::new(kind, text.to_string()),
+    }
+}
+
+impl FileSource for CachingSource<'_> {
+    fn check(&mut self, path: &Path) -> io::Result<()> {
+        match self.fetch(path) {
+            Ok(_) => Ok(()),
+            Err((k, c, t)) => Err(rebuild_error(*k, *c, t)),
+        }
+    }
+
+    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        if self.second {
+            if let Some(r) = self.texts.remove(path) {
+                return r.map_err(|(k, c, t)| rebuild_error(k, c, &t));
+            }
+            return self.inner.read(path);
+        }
+        match self.fetch(path) {
+            Ok(t) => Ok(t.clone()),
+            Err((k, c, t)) => Err(rebuild_error(*k, *c, t)),
+        }
+    }
+
+    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
+        if let Some(g) = self.globs.get(pattern) {
+            return Ok(g.clone());
+        }
+        let g = self.inner.glob(pattern)?;
+        self.globs.insert(pattern.to_path_buf(), g.clone());
+        Ok(g)
+    }
+}
+
 /// Word an I/O error as nginx does: `open() "PATH" failed (2: No such file or directory)`.
 pub fn nginx_open_error(path: &Path, e: &io::Error) -> String {
     let text = e.to_string();
@@ -173,8 +249,8 @@ pub struct VisitedFile {
     pub text: Vec<u8>,
     /// The syntax tree.
     pub tree: NginxTree,
-    /// Index range into [`WalkResult::includes`] of this file's include directives.
-    pub includes: std::ops::Range<usize>,
+    /// This file's include directives (also in [`WalkResult::includes`]).
+    pub includes: Vec<Include>,
 }
 
 /// A file the walk reached but could not read after all (it vanished, or is a directory).
@@ -421,7 +497,7 @@ pub fn walk(
             path,
             text,
             tree,
-            includes: inc_start..inc_end,
+            includes: result.includes[inc_start..inc_end].to_vec(),
         });
     }
     Ok(result)

@@ -22,8 +22,8 @@ mod tree;
 
 pub use grammar::parse;
 pub use include::{
-    load, load_from, walk, ConfigFile, FileSource, FsSource, IncludeEdge, IncludeError,
-    MemorySource, NginxConfig, VisitedFile, WalkOptions, WalkResult,
+    load, load_from, walk, CachingSource, ConfigFile, FileSource, FsSource, IncludeEdge,
+    IncludeError, MemorySource, NginxConfig, VisitedFile, WalkOptions, WalkResult,
 };
 pub use lexer::{Quote, Token, TokenKind};
 pub use tree::{
