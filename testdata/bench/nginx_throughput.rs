@@ -14,7 +14,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             collect(&p, out);
-        } else if p.extension().is_none_or(|x| x != "json") {
+        } else if p.extension().map_or(true, |x| x != "json") {
             out.push(p);
         }
     }

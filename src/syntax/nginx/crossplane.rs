@@ -19,7 +19,7 @@
 //! arguments` errors do not appear; syntax error wording is nginx's.
 
 use super::crossplane_table::{CONTEXTS, DIRECTIVES};
-use super::include::{has_glob_magic, join_prefix, CachingSource, FileSource};
+use super::include::{has_glob_magic, join_prefix, path_bytes, CachingSource, FileSource};
 use super::parse;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
 use crate::source::LineIndex;
@@ -321,19 +321,18 @@ impl FileRun<'_> {
                     message: format!("{} in {}:{}", reason, self.path.display(), line),
                     line: Some(line),
                 });
-                if opens_block {
-                    if reason.ends_with(" is not terminated by \";\"") {
-                        stack.push(Frame {
-                            ctx: Rc::from(Vec::new()),
-                            mask: None,
-                            consume: true,
-                            count: 0,
-                            after: Vec::new(),
-                        });
-                    }
-                    // Otherwise the `{` was taken as the terminator and dropped with the
-                    // statement: the block's statements join the current list and its
-                    // `}` ends the current list (the close event pops this frame).
+                // A block dropped for "not terminated by ;" is consumed; after any other
+                // error the `{` was taken as the terminator and dropped with the
+                // statement: the block's statements join the current list and its `}`
+                // ends the current list (the close event pops the current frame).
+                if opens_block && reason.ends_with(" is not terminated by \";\"") {
+                    stack.push(Frame {
+                        ctx: Rc::from(Vec::new()),
+                        mask: None,
+                        consume: true,
+                        count: 0,
+                        after: Vec::new(),
+                    });
                 }
                 continue;
             }
@@ -423,7 +422,8 @@ impl FileRun<'_> {
         let mut targets = Vec::new();
         if has_glob_magic(pattern.as_bytes()) {
             let mut matches = self.source.glob(&resolved).unwrap_or_default();
-            matches.sort();
+            // Python sorts the names as strings, not path components.
+            matches.sort_by_key(|a| path_bytes(a));
             matches.dedup();
             for m in matches {
                 targets.push(self.run.intern(m, ctx));

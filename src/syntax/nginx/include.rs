@@ -126,12 +126,15 @@ impl FileSource for MemorySource {
     }
 }
 
+/// An I/O error kept for a second pass: its kind, OS code and text.
+type KeptError = (io::ErrorKind, Option<i32>, String);
+
 /// A source for two passes over the same files: the first pass reads through to the
 /// inner source and keeps each text, the second takes the kept texts (and frees them) and
 /// reads nothing again. Opening a file to check it reads it at once, saving an `open`.
 pub struct CachingSource<'a> {
     inner: &'a mut dyn FileSource,
-    texts: HashMap<PathBuf, Result<Vec<u8>, (io::ErrorKind, Option<i32>, String)>>,
+    texts: HashMap<PathBuf, Result<Vec<u8>, KeptError>>,
     globs: HashMap<PathBuf, Vec<PathBuf>>,
     second: bool,
 }
@@ -152,7 +155,7 @@ impl<'a> CachingSource<'a> {
         self.second = true;
     }
 
-    fn fetch(&mut self, path: &Path) -> &Result<Vec<u8>, (io::ErrorKind, Option<i32>, String)> {
+    fn fetch(&mut self, path: &Path) -> &Result<Vec<u8>, KeptError> {
         if !self.texts.contains_key(path) {
             let r = self
                 .inner
@@ -463,7 +466,7 @@ pub fn walk(
             let mut error = None;
             if has_glob_magic(&pattern_bytes) {
                 let mut matches = source.glob(&resolved).unwrap_or_default();
-                matches.sort_by(|a, b| path_bytes(a).cmp(&path_bytes(b)));
+                matches.sort_by_key(|a| path_bytes(a));
                 matches.dedup();
                 for m in matches {
                     targets.push(intern(&mut index_of, &mut result.paths, m));
@@ -545,13 +548,13 @@ fn bytes_to_path(b: &[u8]) -> PathBuf {
 }
 
 #[cfg(unix)]
-fn path_bytes(p: &Path) -> Vec<u8> {
+pub(crate) fn path_bytes(p: &Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     p.as_os_str().as_bytes().to_vec()
 }
 
 #[cfg(not(unix))]
-fn path_bytes(p: &Path) -> Vec<u8> {
+pub(crate) fn path_bytes(p: &Path) -> Vec<u8> {
     p.to_string_lossy().as_bytes().to_vec()
 }
 
