@@ -157,6 +157,19 @@ fn quoted_names_and_utf8() {
 #[test]
 fn regexes_with_braces() {
     assert_eq!(ok(r#"location ~ "^/a{2}$" { }"#), ["location ~|^/a{2}$"]);
+    assert_eq!(ok("location = /x{ }"), ["location =|/x"]);
+    assert_eq!(
+        ok(r#"if ($http_user_agent ~* "\.(js|css)$") { }"#),
+        [r#"if ($http_user_agent|~*|\.(js|css)$|)"#]
+    );
+    assert_eq!(
+        ok("types { text/html html htm; }"),
+        ["types ", "text/html html|htm"]
+    );
+    assert_eq!(
+        ok("geo $a { default 0; 10.0.0.0/8 1; }"),
+        ["geo $a", "default 0", "10.0.0.0/8 1"]
+    );
     assert_eq!(
         ok(r#"map $uri $x { "~^/a{2}$" 1; '' 2; default 0; }"#),
         ["map $uri|$x", "~^/a{2}$ 1", " 2", "default 0"]
@@ -285,6 +298,8 @@ fn crlf_bom_and_trailing_comment() {
     let t = tree(src);
     assert!(t.errors.is_empty());
     assert_eq!(&src[t.comments()[0].as_range()], b"# end");
+    // Lines count LF only; a CR belongs to the line it ends.
+    assert_eq!(errs(b"a;\r\nb;\r\n}\r\n"), ["3: unexpected \"}\""]);
     let src = b"\xEF\xBB\xBFuser www;";
     let t = tree(src);
     assert!(t.bom);
