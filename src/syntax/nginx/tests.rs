@@ -292,6 +292,28 @@ fn block_structure_and_paths() {
 }
 
 #[test]
+fn comments_for_suppressions() {
+    let src = b"http {\n    # gatelint: ignore[a]\n    # second\n    listen 80; # gatelint: ignore[b]\n\n    # detached\n\n    x y; z w;  # after z\n}\n";
+    let t = tree(src);
+    let text =
+        |r: crate::source::TextRange| String::from_utf8_lossy(&src[r.as_range()]).into_owned();
+    let listen = t.all(src).find(|d| d.is("listen")).unwrap();
+    let lead: Vec<String> = listen.leading_comments().into_iter().map(text).collect();
+    assert_eq!(lead, ["# gatelint: ignore[a]", "# second"]);
+    assert_eq!(
+        listen.trailing_comment().map(text).as_deref(),
+        Some("# gatelint: ignore[b]")
+    );
+    let x = t.all(src).find(|d| d.is("x")).unwrap();
+    assert!(x.leading_comments().is_empty());
+    assert_eq!(x.trailing_comment(), None);
+    let z = t.all(src).find(|d| d.is("z")).unwrap();
+    assert_eq!(z.trailing_comment().map(text).as_deref(), Some("# after z"));
+    let http = t.roots(src).next().unwrap();
+    assert_eq!(http.trailing_comment(), None);
+}
+
+#[test]
 fn crlf_bom_and_trailing_comment() {
     let src = b"events {\r\n}\r\nhttp { x y; }\r\n# end";
     assert_eq!(dirs_b(src), ["events ", "http ", "x y"]);
