@@ -23,6 +23,7 @@ use super::include::{has_glob_magic, join_prefix, path_bytes, CachingSource, Fil
 use super::parse;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
 use crate::source::LineIndex;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -312,7 +313,7 @@ impl FileRun<'_> {
             }
             let cur_ctx = Rc::clone(&top.ctx);
             let cur_mask = top.mask;
-            let name = d.name().into_owned();
+            let name = d.name();
             let line = self.line(d.name_word().range().start);
             let args = crossplane_args(&d);
             let term = if opens_block { b'{' } else { b';' };
@@ -414,7 +415,7 @@ impl FileRun<'_> {
 
     /// crossplane's include handling: join to the main file's folder, glob (sorted) when
     /// the pattern has magic, else check that the file opens.
-    fn include(&mut self, args: &[String], line: u32, ctx: &[String]) -> Vec<usize> {
+    fn include(&mut self, args: &[Cow<'_, str>], line: u32, ctx: &[String]) -> Vec<usize> {
         let Some(pattern) = args.first() else {
             return Vec::new();
         };
@@ -470,7 +471,7 @@ fn context_mask(ctx: &[String]) -> Option<u32> {
 /// crossplane's `analyze` (not strict, context and argument checks on).
 fn analyze(
     directive: &str,
-    args: &[String],
+    args: &[Cow<'_, str>],
     term: u8,
     ctx_mask: Option<u32>,
 ) -> Result<(), String> {
@@ -551,13 +552,15 @@ fn comments_in_args(
 }
 
 /// The arguments as crossplane lists them.
-fn crossplane_args(d: &DirectiveRef<'_>) -> Vec<String> {
-    let mut args: Vec<String> = d.args().map(|a| a.as_str().into_owned()).collect();
+fn crossplane_args<'a>(d: &DirectiveRef<'a>) -> Vec<Cow<'a, str>> {
+    let mut args: Vec<Cow<'a, str>> = d.args().map(|a| a.as_str()).collect();
     if let Some(body) = d.lua_body() {
-        args.push(String::from_utf8_lossy(body).into_owned());
+        args.push(String::from_utf8_lossy(body));
     }
     if d.is("if") {
-        prepare_if_args(&mut args);
+        let mut owned: Vec<String> = args.into_iter().map(Cow::into_owned).collect();
+        prepare_if_args(&mut owned);
+        args = owned.into_iter().map(Cow::Owned).collect();
     }
     args
 }
