@@ -535,30 +535,6 @@ mod loader {
     }
 
     #[test]
-    fn prefetching_reads_in_any_order() {
-        let dir = tempfile::tempdir().unwrap();
-        for n in ["a", "b", "c", "d"] {
-            std::fs::write(dir.path().join(n), n.as_bytes()).unwrap();
-        }
-        let mut src = PrefetchFs::new();
-        for n in ["a", "b", "c", "missing"] {
-            src.will_read(&dir.path().join(n));
-        }
-        assert_eq!(src.read(&dir.path().join("c")).unwrap(), b"c");
-        assert_eq!(src.read(&dir.path().join("a")).unwrap(), b"a");
-        assert_eq!(src.read(&dir.path().join("d")).unwrap(), b"d");
-        assert_eq!(src.read(&dir.path().join("b")).unwrap(), b"b");
-        let e = src.read(&dir.path().join("missing")).unwrap_err();
-        assert_eq!(e.raw_os_error(), Some(2));
-        // Dropping with reads still pending must not hang.
-        let mut src = PrefetchFs::new();
-        for _ in 0..200 {
-            src.will_read(&dir.path().join("a"));
-        }
-        drop(src);
-    }
-
-    #[test]
     fn deep_include_chains_are_iterative() {
         let mut src = MemorySource::new();
         let n = 20_000;
