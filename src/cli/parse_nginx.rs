@@ -2,14 +2,14 @@
 //! includes, as gatelint's lossless JSON or as `crossplane parse` prints it.
 
 use super::{ParseArgs, ParseFormat, EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK};
-use crate::syntax::nginx::{crossplane, dump, PrefetchFs};
+use crate::syntax::nginx::{crossplane, dump, FsSource};
 use std::io::{BufWriter, Write};
 
 /// Parse an nginx file (with its includes) and print its tree. Exit 0 when nothing has a
 /// syntax or include error, 1 when something has (all is still printed), 2 when the main
 /// file cannot be read.
 pub fn run(args: &ParseArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let mut source = PrefetchFs::new();
+    let mut source = FsSource;
     let mut w = BufWriter::with_capacity(1 << 16, out);
     let result = match args.format {
         ParseFormat::Json => {

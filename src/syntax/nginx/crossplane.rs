@@ -168,11 +168,7 @@ fn run_files(
                     li: LineIndex::new(&text),
                     emit: out.is_some(),
                 };
-                let known = file.run.paths.len();
                 let listed = file.statements(&ctx, &mut buf)?;
-                for p in &run.paths[known..] {
-                    source.will_read(p);
-                }
                 if !listed {
                     buf.clear();
                     buf.extend_from_slice(b"[]");

@@ -28,9 +28,6 @@ pub trait FileSource {
     /// The paths matching a glob pattern (`*`, `?`, `[…]`; a leading `.` in a name must
     /// be matched literally, as with glob(3)). Order does not matter: the loader sorts.
     fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>>;
-    /// A hint that `read(path)` will follow, in the order of these calls (lets a source
-    /// read ahead on another thread). The default ignores it.
-    fn will_read(&mut self, _path: &Path) {}
 }
 
 /// The real file system.
@@ -75,109 +72,6 @@ impl FileSource for FsSource {
             Ok(paths) => Ok(paths.filter_map(Result::ok).collect()),
             // glob(3) treats a malformed pattern such as `[` literally: no match.
             Err(_) => Ok(Vec::new()),
-        }
-    }
-}
-
-/// The file system, read ahead on a second thread: paths announced with
-/// [`FileSource::will_read`] are read in that order while the caller parses, at most
-/// `AHEAD` files in advance, so memory stays bounded.
-pub struct PrefetchFs {
-    requests: Option<std::sync::mpsc::Sender<PathBuf>>,
-    results: Option<std::sync::mpsc::Receiver<(PathBuf, io::Result<Vec<u8>>)>>,
-    pending: std::collections::VecDeque<PathBuf>,
-    ready: HashMap<PathBuf, io::Result<Vec<u8>>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl PrefetchFs {
-    /// How many files may wait, read, for their turn.
-    const AHEAD: usize = 64;
-
-    /// Start the reader thread (reading directly when a thread cannot be started).
-    pub fn new() -> Self {
-        let (req_tx, req_rx) = std::sync::mpsc::channel::<PathBuf>();
-        let (res_tx, res_rx) = std::sync::mpsc::sync_channel(Self::AHEAD);
-        let thread = std::thread::Builder::new()
-            .name("gatelint-read".into())
-            .spawn(move || {
-                let mut fs = FsSource;
-                for path in req_rx {
-                    let r = fs.read(&path);
-                    if res_tx.send((path, r)).is_err() {
-                        break;
-                    }
-                }
-            })
-            .ok();
-        PrefetchFs {
-            requests: thread.as_ref().map(|_| req_tx),
-            results: Some(res_rx),
-            pending: std::collections::VecDeque::new(),
-            ready: HashMap::new(),
-            thread,
-        }
-    }
-}
-
-impl Default for PrefetchFs {
-    fn default() -> Self {
-        PrefetchFs::new()
-    }
-}
-
-impl Drop for PrefetchFs {
-    fn drop(&mut self) {
-        self.requests = None;
-        self.results = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-impl FileSource for PrefetchFs {
-    fn check(&mut self, path: &Path) -> io::Result<()> {
-        FsSource.check(path)
-    }
-
-    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
-        if let Some(r) = self.ready.remove(path) {
-            return r;
-        }
-        if let Some(pos) = self.pending.iter().position(|p| p == path) {
-            // Results arrive in request order: collect up to this one.
-            for _ in 0..=pos {
-                let Some(expected) = self.pending.pop_front() else {
-                    break;
-                };
-                let got = self.results.as_ref().and_then(|rx| rx.recv().ok());
-                match got {
-                    Some((p, r)) => {
-                        self.ready.insert(p, r);
-                    }
-                    None => {
-                        let _ = expected;
-                        break;
-                    }
-                }
-            }
-            if let Some(r) = self.ready.remove(path) {
-                return r;
-            }
-        }
-        FsSource.read(path)
-    }
-
-    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
-        FsSource.glob(pattern)
-    }
-
-    fn will_read(&mut self, path: &Path) {
-        if let Some(tx) = &self.requests {
-            if tx.send(path.to_path_buf()).is_ok() {
-                self.pending.push_back(path.to_path_buf());
-            }
         }
     }
 }
@@ -550,7 +444,6 @@ pub fn walk(
         };
         let tree = parse(&text);
         let inc_start = result.includes.len();
-        let known = result.paths.len();
         let mut line_index: Option<crate::source::LineIndex> = None;
         let cutoff = match (options.stop_at_first_error, tree.errors.first()) {
             (true, Some(e)) => e.range.start,
@@ -607,9 +500,6 @@ pub fn walk(
             });
         }
         let inc_end = result.includes.len();
-        for p in &result.paths[known..] {
-            source.will_read(p);
-        }
         visit(VisitedFile {
             index,
             path,
@@ -738,7 +628,7 @@ impl NginxConfig {
 
 /// Load `main` and its includes from the file system into `files`.
 pub fn load(main: &Path, prefix: Option<&Path>, files: &mut Files) -> io::Result<NginxConfig> {
-    load_from(main, prefix, files, &mut PrefetchFs::new())
+    load_from(main, prefix, files, &mut FsSource)
 }
 
 /// Load `main` and its includes from `source` into `files`.

@@ -23,7 +23,7 @@ mod tree;
 pub use grammar::parse;
 pub use include::{
     load, load_from, walk, CachingSource, ConfigFile, FileSource, FsSource, IncludeEdge,
-    IncludeError, MemorySource, NginxConfig, PrefetchFs, VisitedFile, WalkOptions, WalkResult,
+    IncludeError, MemorySource, NginxConfig, VisitedFile, WalkOptions, WalkResult,
 };
 pub use lexer::{Quote, Token, TokenKind};
 pub use tree::{
