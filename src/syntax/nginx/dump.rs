@@ -195,7 +195,8 @@ fn write_file(buf: &mut Vec<u8>, v: &VisitedFile, pos: &Pos<'_>) {
         buf.push(b'}');
     }
     buf.extend_from_slice(b"],\"directives\":[");
-    let includes = &v.includes;
+    // Include directives come in document order, like `tree.all`: walk them along.
+    let mut includes = v.includes.iter().peekable();
     let mut stack: Vec<u32> = Vec::new();
     let mut need_comma = false;
     for d in tree.all(text) {
@@ -260,7 +261,10 @@ fn write_file(buf: &mut Vec<u8>, v: &VisitedFile, pos: &Pos<'_>) {
             }
             DirectiveEnd::Missing => buf.extend_from_slice(b"{\"kind\":\"missing\"}"),
         }
-        if let Some(inc) = includes.iter().find(|i| i.directive == d.id()) {
+        while includes.peek().is_some_and(|i| i.directive.0 < d.id().0) {
+            includes.next();
+        }
+        if let Some(inc) = includes.next_if(|i| i.directive == d.id()) {
             buf.extend_from_slice(b",\"includes\":");
             let _ = serde_json::to_writer(&mut *buf, &inc.targets);
         }
