@@ -20,8 +20,9 @@ use crate::source::TextRange;
 enum Frame {
     /// The block of this directive.
     Directive(DirectiveId),
-    /// A stray `{` without a name: its contents go to the enclosing block.
-    Stray,
+    /// A stray `{` without a name: its contents go to the enclosing block (kept here, so
+    /// finding the parent never scans the stack).
+    Stray(Option<DirectiveId>),
 }
 
 /// Parse one file's bytes (no include expansion).
@@ -47,10 +48,11 @@ pub fn parse(text: &[u8]) -> NginxTree {
     let mut pending = tree.words.len();
 
     let parent_of = |stack: &[Frame]| -> Option<DirectiveId> {
-        stack.iter().rev().find_map(|f| match f {
-            Frame::Directive(id) => Some(*id),
-            Frame::Stray => None,
-        })
+        match stack.last() {
+            Some(Frame::Directive(id)) => Some(*id),
+            Some(Frame::Stray(parent)) => *parent,
+            None => None,
+        }
     };
 
     while let Some(tok) = lexer.next_token() {
@@ -76,7 +78,8 @@ pub fn parse(text: &[u8]) -> NginxTree {
             TokenKind::LBrace => {
                 if tree.words.len() == pending {
                     errors.push(SyntaxError::new(tok.range, "unexpected \"{\""));
-                    stack.push(Frame::Stray);
+                    let parent = parent_of(&stack);
+                    stack.push(Frame::Stray(parent));
                     continue;
                 }
                 let parent = parent_of(&stack);
@@ -132,7 +135,7 @@ pub fn parse(text: &[u8]) -> NginxTree {
                 }
                 match stack.pop() {
                     Some(Frame::Directive(id)) => tree.close_block(id, Some(tok.range), len),
-                    Some(Frame::Stray) => {}
+                    Some(Frame::Stray(_)) => {}
                     None => {
                         if !reported {
                             errors.push(SyntaxError::new(tok.range, "unexpected \"}\""));

@@ -403,6 +403,23 @@ fn deep_nesting_does_not_overflow() {
 }
 
 #[test]
+fn many_stray_braces_stay_linear() {
+    let mut src = vec![b'{'; 100_000];
+    for _ in 0..100_000 {
+        src.extend_from_slice(b"a;");
+    }
+    let t = tree(&src);
+    assert_eq!(t.directive_count(), 100_000);
+    assert_eq!(t.errors.len(), 100_001);
+    let src = b"http { { x; } }";
+    let t = tree(src);
+    assert_eq!(
+        t.all(src).find(|d| d.is("x")).unwrap().block_path(),
+        ["http"]
+    );
+}
+
+#[test]
 fn arbitrary_bytes_round_trip() {
     let samples: &[&[u8]] = &[
         b"",
