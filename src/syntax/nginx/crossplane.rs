@@ -18,17 +18,50 @@
 //! rejects) is not run, so its `"X" directive is not allowed here` and `invalid number of
 //! arguments` errors do not appear; syntax error wording is nginx's.
 
-use super::include::{walk, FileSource, VisitedFile, WalkOptions, WalkResult};
+use super::crossplane_table::{CONTEXTS, DIRECTIVES};
+use super::include::{has_glob_magic, join_prefix, path_bytes, CachingSource, FileSource};
+use super::parse;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
 use crate::source::LineIndex;
-use std::io::{self, Write};
-use std::path::Path;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{self, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// One error as crossplane reports it.
 #[derive(Clone, Debug)]
 struct CpError {
     message: String,
     line: Option<u32>,
+}
+
+/// What one file yields: its errors, and whether its statements are listed.
+#[derive(Clone, Debug, Default)]
+struct FileOutcome {
+    errors: Vec<CpError>,
+}
+
+/// crossplane's run over all files: paths with the context of their first inclusion.
+struct Run {
+    paths: Vec<PathBuf>,
+    ctxs: Vec<Vec<String>>,
+    index_of: HashMap<PathBuf, usize>,
+    prefix: PathBuf,
+}
+
+impl Run {
+    fn intern(&mut self, path: PathBuf, ctx: &[String]) -> usize {
+        if let Some(&i) = self.index_of.get(&path) {
+            return i;
+        }
+        let i = self.paths.len();
+        self.paths.push(path.clone());
+        self.ctxs.push(ctx.to_vec());
+        self.index_of.insert(path, i);
+        i
+    }
 }
 
 /// Print the crossplane JSON for `main` and its includes. Returns whether the status is
@@ -39,65 +72,54 @@ pub fn write_crossplane(
     source: &mut dyn FileSource,
     out: &mut dyn Write,
 ) -> io::Result<bool> {
-    let options = WalkOptions {
-        stop_at_first_error: true,
-    };
-    // Pass 1: every file's errors (the header comes first in crossplane's output and the
-    // trees are not kept, so the files are parsed twice; parsing is cheap).
-    let mut per_file: Vec<Vec<CpError>> = Vec::new();
-    let mut pending_includes: Vec<(usize, u32, String)> = Vec::new();
-    let result = {
-        let mut syntax: Vec<(usize, CpError)> = Vec::new();
-        let r = walk(main, prefix, source, options, &mut |v: VisitedFile| {
-            if let Some(e) = v.tree.errors.first() {
-                let li = LineIndex::new(&v.text);
-                let line = li.line_of(e.range.start) as u32 + 1;
-                syntax.push((
-                    v.index,
-                    CpError {
-                        message: format!("{} in {}:{}", e.message, v.path.display(), line),
-                        line: Some(line),
-                    },
-                ));
-            }
-        })?;
-        per_file.resize(r.paths.len(), Vec::new());
-        for inc in &r.includes {
-            if inc.error.is_some() {
-                pending_includes.push((inc.from, inc.line, python_missing(&inc.resolved)));
-            }
+    // Fail early, as the CLI must exit 2 when the main file cannot be read.
+    source.check(main)?;
+    // The header (status, all errors) comes before the files, but the errors are known
+    // only after all files. Spool the files to an anonymous temporary file, which keeps
+    // memory flat and parses once; without one, parse twice (the first pass gathers the
+    // errors and keeps the texts so the second reads nothing from disk).
+    match tempfile::tempfile() {
+        Ok(file) => {
+            let mut spool = io::BufWriter::with_capacity(1 << 16, file);
+            let (paths, outcomes) = run_files(main, prefix, source, Some(&mut spool))?;
+            let mut file = spool.into_inner().map_err(|e| e.into_error())?;
+            let ok = write_header(out, &paths, &outcomes)?;
+            file.seek(io::SeekFrom::Start(0))?;
+            io::copy(&mut file, out)?;
+            out.write_all(b"]}\n")?;
+            Ok(ok)
         }
-        for (from, line, msg) in pending_includes.drain(..) {
-            per_file[from].push(CpError {
-                message: msg,
-                line: Some(line),
-            });
+        Err(_) => {
+            let mut cache = CachingSource::new(source);
+            let (paths, outcomes) = run_files(main, prefix, &mut cache, None)?;
+            let ok = write_header(out, &paths, &outcomes)?;
+            cache.second_pass();
+            run_files(main, prefix, &mut cache, Some(out))?;
+            out.write_all(b"]}\n")?;
+            Ok(ok)
         }
-        for (i, e) in syntax {
-            per_file[i].push(e);
-        }
-        for u in &r.unreadable {
-            per_file[u.index].push(CpError {
-                message: python_unreadable(&u.path),
-                line: None,
-            });
-        }
-        r
-    };
+    }
+}
 
-    let ok = per_file.iter().all(Vec::is_empty);
+/// `{"status":…,"errors":[…],"config":[`; returns whether the status is ok.
+fn write_header(
+    out: &mut dyn Write,
+    paths: &[PathBuf],
+    outcomes: &[FileOutcome],
+) -> io::Result<bool> {
+    let ok = outcomes.iter().all(|o| o.errors.is_empty());
     out.write_all(b"{\"status\":")?;
     out.write_all(if ok { b"\"ok\"" } else { b"\"failed\"" })?;
     out.write_all(b",\"errors\":[")?;
     let mut first = true;
-    for (i, errs) in per_file.iter().enumerate() {
-        for e in errs {
+    for (i, o) in outcomes.iter().enumerate() {
+        for e in &o.errors {
             if !first {
                 out.write_all(b",")?;
             }
             first = false;
             out.write_all(b"{\"file\":")?;
-            py_str(out, &result.paths[i].display().to_string())?;
+            py_str(out, &paths[i].display().to_string())?;
             out.write_all(b",\"error\":")?;
             py_str(out, &e.message)?;
             write_line(out, e.line)?;
@@ -105,51 +127,89 @@ pub fn write_crossplane(
         }
     }
     out.write_all(b"],\"config\":[")?;
-
-    // Pass 2: print file by file.
-    let mut written = 0usize;
-    let mut io_err: Option<io::Error> = None;
-    let second = walk(main, prefix, source, options, &mut |v: VisitedFile| {
-        if io_err.is_some() {
-            return;
-        }
-        let r = (|| -> io::Result<()> {
-            while written < v.index {
-                write_config_start(out, &result, &per_file, written)?;
-                out.write_all(b"[]}")?;
-                written += 1;
-            }
-            write_config_start(out, &result, &per_file, v.index)?;
-            if per_file[v.index]
-                .iter()
-                .any(|e| e.line.is_none() || is_syntax(e))
-            {
-                out.write_all(b"[]}")?;
-            } else {
-                write_parsed(out, &v, &result)?;
-                out.write_all(b"}")?;
-            }
-            written += 1;
-            Ok(())
-        })();
-        if let Err(e) = r {
-            io_err = Some(e);
-        }
-    })?;
-    if let Some(e) = io_err {
-        return Err(e);
-    }
-    while written < second.paths.len().min(result.paths.len()) {
-        write_config_start(out, &result, &per_file, written)?;
-        out.write_all(b"[]}")?;
-        written += 1;
-    }
-    out.write_all(b"]}\n")?;
     Ok(ok)
 }
 
-fn is_syntax(e: &CpError) -> bool {
-    !e.message.starts_with("[Errno ")
+/// Visit the files as crossplane does (breadth first, each once, in the context of its
+/// first inclusion), printing each file's config entry to `out` when given.
+fn run_files(
+    main: &Path,
+    prefix: Option<&Path>,
+    source: &mut dyn FileSource,
+    mut out: Option<&mut dyn Write>,
+) -> io::Result<(Vec<PathBuf>, Vec<FileOutcome>)> {
+    let mut run = Run {
+        paths: Vec::new(),
+        ctxs: Vec::new(),
+        index_of: HashMap::new(),
+        prefix: match prefix {
+            Some(p) => p.to_path_buf(),
+            None => main.parent().map(Path::to_path_buf).unwrap_or_default(),
+        },
+    };
+    run.intern(main.to_path_buf(), &[]);
+    let mut outcomes = Vec::new();
+    let mut i = 0;
+    while i < run.paths.len() {
+        let path = run.paths[i].clone();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut outcome = FileOutcome::default();
+        match source.read(&path) {
+            Ok(text) => {
+                let tree = parse(&text);
+                let ctx = run.ctxs[i].clone();
+                let mut file = FileRun {
+                    run: &mut run,
+                    source: &mut *source,
+                    text: &text,
+                    tree: &tree,
+                    path: &path,
+                    errors: &mut outcome.errors,
+                    li: LineIndex::new(&text),
+                    emit: out.is_some(),
+                };
+                let listed = file.statements(&ctx, &mut buf)?;
+                if !listed {
+                    buf.clear();
+                    buf.extend_from_slice(b"[]");
+                }
+            }
+            Err(e) => {
+                outcome.errors.push(CpError {
+                    message: python_io_error(&path, &e),
+                    line: None,
+                });
+                buf.extend_from_slice(b"[]");
+            }
+        }
+        if let Some(o) = out.as_deref_mut() {
+            if i > 0 {
+                o.write_all(b",")?;
+            }
+            o.write_all(b"{\"file\":")?;
+            py_str(o, &path.display().to_string())?;
+            o.write_all(if outcome.errors.is_empty() {
+                b",\"status\":\"ok\",\"errors\":["
+            } else {
+                b",\"status\":\"failed\",\"errors\":["
+            })?;
+            for (k, e) in outcome.errors.iter().enumerate() {
+                if k > 0 {
+                    o.write_all(b",")?;
+                }
+                o.write_all(b"{\"error\":")?;
+                py_str(o, &e.message)?;
+                write_line(o, e.line)?;
+                o.write_all(b"}")?;
+            }
+            o.write_all(b"],\"parsed\":")?;
+            o.write_all(&buf)?;
+            o.write_all(b"}")?;
+        }
+        outcomes.push(outcome);
+        i += 1;
+    }
+    Ok((run.paths, outcomes))
 }
 
 fn write_line(out: &mut dyn Write, line: Option<u32>) -> io::Result<()> {
@@ -159,109 +219,348 @@ fn write_line(out: &mut dyn Write, line: Option<u32>) -> io::Result<()> {
     }
 }
 
-fn write_config_start(
-    out: &mut dyn Write,
-    result: &WalkResult,
-    per_file: &[Vec<CpError>],
-    i: usize,
-) -> io::Result<()> {
-    if i > 0 {
-        out.write_all(b",")?;
-    }
-    out.write_all(b"{\"file\":")?;
-    py_str(out, &result.paths[i].display().to_string())?;
-    let errs = &per_file[i];
-    out.write_all(if errs.is_empty() {
-        b",\"status\":\"ok\",\"errors\":["
-    } else {
-        b",\"status\":\"failed\",\"errors\":["
-    })?;
-    for (k, e) in errs.iter().enumerate() {
-        if k > 0 {
-            out.write_all(b",")?;
-        }
-        out.write_all(b"{\"error\":")?;
-        py_str(out, &e.message)?;
-        write_line(out, e.line)?;
-        out.write_all(b"}")?;
-    }
-    out.write_all(b"],\"parsed\":")
+/// One open list of statements in crossplane's recursive `_parse`, kept on a stack.
+struct Frame {
+    ctx: Rc<[String]>,
+    /// crossplane's bit mask of `ctx`, `None` for a context it does not know.
+    mask: Option<u32>,
+    /// Skipping a block crossplane consumes without output.
+    consume: bool,
+    /// Statements already written in this list.
+    count: usize,
+    /// What to write after the list closes (`]}` and comments found among the args).
+    after: Vec<u8>,
 }
 
-/// The statements of one file, blocks nested with an explicit stack.
-fn write_parsed(out: &mut dyn Write, v: &VisitedFile, result: &WalkResult) -> io::Result<()> {
-    let tree: &NginxTree = &v.tree;
-    let text = &v.text[..];
-    let li = LineIndex::new(text);
-    let includes = &result.includes[v.includes.clone()];
-    let mut inc_iter = includes.iter().peekable();
-    // Open blocks: the id one past their last descendant.
-    let mut stack: Vec<u32> = Vec::new();
-    let mut need_comma = false;
-    out.write_all(b"[")?;
-    for d in tree.all(text) {
-        while stack.last().is_some_and(|&end| d.id().0 >= end) {
-            stack.pop();
-            out.write_all(b"]}")?;
-            need_comma = true;
-        }
-        if need_comma {
-            out.write_all(b",")?;
-        }
-        need_comma = true;
-        out.write_all(b"{\"directive\":")?;
-        py_str(out, &d.name())?;
-        let line = li.line_of(d.name_word().range().start) + 1;
-        write!(out, ",\"line\":{line},\"args\":[")?;
-        let args = crossplane_args(&d);
-        for (k, a) in args.iter().enumerate() {
-            if k > 0 {
-                out.write_all(b",")?;
-            }
-            py_str(out, a)?;
-        }
-        out.write_all(b"]")?;
-        while inc_iter.peek().is_some_and(|i| i.directive.0 < d.id().0) {
-            inc_iter.next();
-        }
-        if let Some(inc) = inc_iter.peek().filter(|i| i.directive == d.id()) {
-            out.write_all(b",\"includes\":[")?;
-            for (k, t) in inc.targets.iter().enumerate() {
-                if k > 0 {
-                    out.write_all(b",")?;
+struct FileRun<'a> {
+    run: &'a mut Run,
+    source: &'a mut dyn FileSource,
+    text: &'a [u8],
+    tree: &'a NginxTree,
+    path: &'a Path,
+    errors: &'a mut Vec<CpError>,
+    li: LineIndex,
+    /// Write the statements (pass 2) or only gather errors and includes (pass 1).
+    emit: bool,
+}
+
+impl FileRun<'_> {
+    fn line(&self, offset: u32) -> u32 {
+        self.li.line_of(offset) as u32 + 1
+    }
+
+    /// crossplane's `_parse` over our tree, with an explicit stack. Returns false when
+    /// the file has a syntax error (crossplane then lists no statement for it).
+    fn statements(&mut self, ctx: &[String], out: &mut Vec<u8>) -> io::Result<bool> {
+        let tree = self.tree;
+        let text = self.text;
+        // crossplane stops at the first syntax error: statements before it still ran
+        // their includes, the file's list is empty.
+        let cutoff = tree.errors.first().map(|e| e.range.start);
+        let mut stack: Vec<Frame> = vec![Frame {
+            ctx: Rc::from(ctx),
+            mask: context_mask(ctx),
+            consume: false,
+            count: 0,
+            after: Vec::new(),
+        }];
+        out.push(b'[');
+        // Events: each directive in preorder, and the `}` of each block after its last
+        // descendant.
+        let mut closes: Vec<u32> = Vec::new();
+        let n = tree.directive_count() as u32;
+        let mut id = 0u32;
+        loop {
+            // Close blocks that end before directive `id`.
+            while closes.last().is_some_and(|&end| id >= end) {
+                closes.pop();
+                if stack.len() <= 1 {
+                    // crossplane's file-level `_parse` returns at a `}`: the rest of
+                    // the file is never read.
+                    out.extend_from_slice(b"]");
+                    return Ok(cutoff.is_none());
                 }
-                write!(out, "{t}")?;
+                let Some(frame) = stack.pop() else { break };
+                if !frame.consume {
+                    out.extend_from_slice(b"]");
+                    out.extend_from_slice(&frame.after);
+                }
             }
-            out.write_all(b"]")?;
-            inc_iter.next();
-        }
-        if let DirectiveEnd::Block { .. } = d.end() {
-            out.write_all(b",\"block\":[")?;
-            need_comma = false;
-            if d.subtree_end().0 == d.id().0 + 1 {
-                out.write_all(b"]}")?;
-                need_comma = true;
+            if id >= n {
+                break;
+            }
+            let d = tree.directive(text, super::tree::DirectiveId(id));
+            id += 1;
+            if cutoff.is_some_and(|c| d.span().start >= c) {
+                break;
+            }
+            let opens_block = matches!(d.end(), DirectiveEnd::Block { .. });
+            if opens_block {
+                closes.push(d.subtree_end().0);
+            }
+            let Some(top) = stack.last_mut() else { break };
+            if top.consume {
+                if opens_block {
+                    stack.push(Frame {
+                        ctx: Rc::from(Vec::new()),
+                        mask: None,
+                        consume: true,
+                        count: 0,
+                        after: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            let cur_ctx = Rc::clone(&top.ctx);
+            let cur_mask = top.mask;
+            let name = d.name();
+            let line = self.line(d.name_word().range().start);
+            let args = crossplane_args(&d);
+            let term = if opens_block { b'{' } else { b';' };
+            if let Err(reason) = analyze(&name, &args, term, cur_mask) {
+                self.errors.push(CpError {
+                    message: format!("{} in {}:{}", reason, self.path.display(), line),
+                    line: Some(line),
+                });
+                // A block dropped for "not terminated by ;" is consumed; after any other
+                // error the `{` was taken as the terminator and dropped with the
+                // statement: the block's statements join the current list and its `}`
+                // ends the current list (the close event pops the current frame).
+                if opens_block && reason.ends_with(" is not terminated by \";\"") {
+                    stack.push(Frame {
+                        ctx: Rc::from(Vec::new()),
+                        mask: None,
+                        consume: true,
+                        count: 0,
+                        after: Vec::new(),
+                    });
+                }
+                continue;
+            }
+            let targets = if name == "include" && term == b';' {
+                Some(self.include(&args, line, &cur_ctx))
             } else {
-                stack.push(d.subtree_end().0);
+                None
+            };
+            if !self.emit {
+                if opens_block {
+                    let ctx = enter_block_ctx(&name, &cur_ctx);
+                    stack.push(Frame {
+                        mask: context_mask(&ctx),
+                        ctx: Rc::from(ctx),
+                        consume: false,
+                        count: 0,
+                        after: Vec::new(),
+                    });
+                }
+                continue;
             }
+            let Some(top) = stack.last_mut() else { break };
+            if top.count > 0 {
+                out.push(b',');
+            }
+            top.count += 1;
+            out.extend_from_slice(b"{\"directive\":");
+            py_str(out, &name)?;
+            let _ = write!(out, ",\"line\":{line},\"args\":[");
+            for (k, a) in args.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                py_str(out, a)?;
+            }
+            out.push(b']');
+            if let Some(targets) = targets {
+                out.extend_from_slice(b",\"includes\":[");
+                for (k, t) in targets.iter().enumerate() {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    let _ = write!(out, "{t}");
+                }
+                out.push(b']');
+            }
+            let after = comments_in_args(tree, text, &d, line as usize)?;
+            if opens_block {
+                out.extend_from_slice(b",\"block\":[");
+                let mut closing = b"}".to_vec();
+                closing.extend_from_slice(&after);
+                let ctx = enter_block_ctx(&name, &cur_ctx);
+                stack.push(Frame {
+                    mask: context_mask(&ctx),
+                    ctx: Rc::from(ctx),
+                    consume: false,
+                    count: 0,
+                    after: closing,
+                });
+            } else {
+                out.push(b'}');
+                out.extend_from_slice(&after);
+            }
+        }
+        // End of file: close what is open (only a file with a syntax error leaves blocks
+        // open, and its list is not shown).
+        while let Some(frame) = stack.pop() {
+            if stack.is_empty() {
+                break;
+            }
+            if !frame.consume {
+                out.extend_from_slice(b"]");
+                out.extend_from_slice(&frame.after);
+            }
+        }
+        out.push(b']');
+        Ok(cutoff.is_none())
+    }
+
+    /// crossplane's include handling: join to the main file's folder, glob (sorted) when
+    /// the pattern has magic, else check that the file opens.
+    fn include(&mut self, args: &[Cow<'_, str>], line: u32, ctx: &[String]) -> Vec<usize> {
+        let Some(pattern) = args.first() else {
+            return Vec::new();
+        };
+        let resolved = join_prefix(&self.run.prefix, pattern.as_bytes());
+        let mut targets = Vec::new();
+        if has_glob_magic(pattern.as_bytes()) {
+            let mut matches = self.source.glob(&resolved).unwrap_or_default();
+            // Python sorts the names as strings, not path components.
+            matches.sort_by_key(|a| path_bytes(a));
+            matches.dedup();
+            for m in matches {
+                targets.push(self.run.intern(m, ctx));
+            }
+        } else if let Some(&i) = self.run.index_of.get(&resolved) {
+            targets.push(i);
         } else {
-            out.write_all(b"}")?;
+            match self.source.check(&resolved) {
+                Ok(()) => targets.push(self.run.intern(resolved, ctx)),
+                Err(e) => self.errors.push(CpError {
+                    message: python_io_error(&resolved, &e),
+                    line: Some(line),
+                }),
+            }
+        }
+        targets
+    }
+}
+
+/// crossplane's `enter_block_ctx`: a `location` anywhere under `http` is `http > location`.
+fn enter_block_ctx(name: &str, ctx: &[String]) -> Vec<String> {
+    if ctx.first().is_some_and(|c| c == "http") && name == "location" {
+        return vec!["http".to_string(), "location".to_string()];
+    }
+    let mut c = ctx.to_vec();
+    c.push(name.to_string());
+    c
+}
+
+const NGX_CONF_BLOCK: u32 = 0x0000_0100;
+const NGX_CONF_FLAG: u32 = 0x0000_0200;
+const NGX_CONF_ANY: u32 = 0x0000_0400;
+const NGX_CONF_1MORE: u32 = 0x0000_0800;
+const NGX_CONF_2MORE: u32 = 0x0000_1000;
+
+/// crossplane's bit mask for a context path, `None` when crossplane does not know it.
+fn context_mask(ctx: &[String]) -> Option<u32> {
+    CONTEXTS
+        .iter()
+        .find(|(c, _)| c.len() == ctx.len() && c.iter().zip(ctx).all(|(a, b)| *a == b.as_str()))
+        .map(|(_, m)| *m)
+}
+
+/// crossplane's `analyze` (not strict, context and argument checks on).
+fn analyze(
+    directive: &str,
+    args: &[Cow<'_, str>],
+    term: u8,
+    ctx_mask: Option<u32>,
+) -> Result<(), String> {
+    let Some(ctx_mask) = ctx_mask else {
+        return Ok(());
+    };
+    static TABLE: OnceLock<HashMap<&'static str, &'static [u32]>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect());
+    let Some(&all) = table.get(directive) else {
+        return Ok(());
+    };
+    if !all.iter().any(|m| m & ctx_mask != 0) {
+        return Err(format!("\"{directive}\" directive is not allowed here"));
+    }
+    let masks = all.iter().copied().filter(|m| m & ctx_mask != 0);
+    let n = args.len();
+    let valid_flag = |s: &str| s.eq_ignore_ascii_case("on") || s.eq_ignore_ascii_case("off");
+    let mut reason = String::new();
+    for mask in masks.rev() {
+        if mask & NGX_CONF_BLOCK != 0 && term != b'{' {
+            reason = format!("directive \"{directive}\" has no opening \"{{\"");
+            continue;
+        }
+        if mask & NGX_CONF_BLOCK == 0 && term != b';' {
+            reason = format!("directive \"{directive}\" is not terminated by \";\"");
+            continue;
+        }
+        if (n <= 7 && (mask >> n) & 1 != 0)
+            || (mask & NGX_CONF_FLAG != 0 && n == 1 && valid_flag(&args[0]))
+            || mask & NGX_CONF_ANY != 0
+            || (mask & NGX_CONF_1MORE != 0 && n >= 1)
+            || (mask & NGX_CONF_2MORE != 0 && n >= 2)
+        {
+            return Ok(());
+        } else if mask & NGX_CONF_FLAG != 0 && n == 1 && !valid_flag(&args[0]) {
+            reason = format!(
+                "invalid value \"{}\" in \"{directive}\" directive, it must be \"on\" or \"off\"",
+                args[0]
+            );
+        } else {
+            reason = format!("invalid number of arguments in \"{directive}\" directive");
         }
     }
-    while stack.pop().is_some() {
-        out.write_all(b"]}")?;
+    Err(reason)
+}
+
+/// crossplane lists comments found between a directive's name and its `;` or `{` as
+/// `#` statements right after it, even without `--include-comments` (`comments_in_args`
+/// in its parser.py). Returns them as JSON, each preceded by a comma.
+fn comments_in_args(
+    tree: &NginxTree,
+    text: &[u8],
+    d: &DirectiveRef<'_>,
+    line: usize,
+) -> io::Result<Vec<u8>> {
+    let start = d.name_word().range().start;
+    let end = match d.end() {
+        DirectiveEnd::Semicolon(r) => r.start,
+        DirectiveEnd::Block { open, .. } | DirectiveEnd::LuaBlock { open, .. } => open.start,
+        DirectiveEnd::Missing => d.span().end,
+    };
+    let comments = tree.comments();
+    let first = comments.partition_point(|c| c.start < start);
+    let mut out = Vec::new();
+    for c in comments[first..].iter().take_while(|c| c.start < end) {
+        let mut body = &text[c.as_range()][1..];
+        if body.last() == Some(&b'\r') {
+            body = &body[..body.len() - 1];
+        }
+        write!(
+            out,
+            ",{{\"directive\":\"#\",\"line\":{line},\"args\":[],\"comment\":"
+        )?;
+        py_str(&mut out, &String::from_utf8_lossy(body))?;
+        out.write_all(b"}")?;
     }
-    out.write_all(b"]")
+    Ok(out)
 }
 
 /// The arguments as crossplane lists them.
-fn crossplane_args(d: &DirectiveRef<'_>) -> Vec<String> {
-    let mut args: Vec<String> = d.args().map(|a| a.as_str().into_owned()).collect();
+fn crossplane_args<'a>(d: &DirectiveRef<'a>) -> Vec<Cow<'a, str>> {
+    let mut args: Vec<Cow<'a, str>> = d.args().map(|a| a.as_str()).collect();
     if let Some(body) = d.lua_body() {
-        args.push(String::from_utf8_lossy(body).into_owned());
+        args.push(String::from_utf8_lossy(body));
     }
     if d.is("if") {
-        prepare_if_args(&mut args);
+        let mut owned: Vec<String> = args.into_iter().map(Cow::into_owned).collect();
+        prepare_if_args(&mut owned);
+        args = owned.into_iter().map(Cow::Owned).collect();
     }
     args
 }
@@ -295,19 +594,18 @@ fn py_space(c: char) -> bool {
     c.is_whitespace() || matches!(c, '\u{1c}'..='\u{1f}')
 }
 
-/// Python's message for a missing include: `[Errno 2] No such file or directory: 'PATH'`.
-fn python_missing(path: &Path) -> String {
-    format!(
-        "[Errno 2] No such file or directory: {}",
-        py_repr(&path.display().to_string())
-    )
-}
-
-fn python_unreadable(path: &Path) -> String {
-    format!(
-        "[Errno 21] Is a directory: {}",
-        py_repr(&path.display().to_string())
-    )
+/// Python's text for an `OSError`: `[Errno 2] No such file or directory: 'PATH'`.
+fn python_io_error(path: &Path, e: &io::Error) -> String {
+    let text = e.to_string();
+    let reason = match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    let repr = py_repr(&path.display().to_string());
+    match e.raw_os_error() {
+        Some(code) => format!("[Errno {code}] {reason}: {repr}"),
+        None => format!("{reason}: {repr}"),
+    }
 }
 
 /// Python's `repr` of a string (the common cases: quote choice and backslash escapes).
@@ -341,6 +639,13 @@ fn py_repr(s: &str) -> String {
 
 /// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`.
 pub fn py_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.write_all(b"\"")?;
+        out.write_all(s.as_bytes())?;
+        return out.write_all(b"\"");
+    }
     let mut buf = Vec::with_capacity(s.len() + 2);
     buf.push(b'"');
     for c in s.chars() {

@@ -1,17 +1,20 @@
 //! `gatelint parse --format json` for nginx: the lossless tree of the main file and every
 //! file it includes, with byte ranges and 1-based lines and columns.
 //!
-//! Shape (one JSON value; files are written one at a time, so memory stays flat):
+//! Shape (one JSON value; files are written one at a time, so memory stays flat;
+//! `contexts[i]` lists the block paths file `i` is included into):
 //! ```json
-//! {"schema_version": 1, "kind": "nginx", "main": "nginx.conf", "status": "ok",
-//!  "files": [{"index": 0, "path": "nginx.conf", "bom": false, "contexts": [[]],
+//! {"schema_version": 1, "kind": "nginx", "main": "nginx.conf",
+//!  "files": [{"index": 0, "path": "nginx.conf", "bom": false,
 //!             "errors": [{"message": "unexpected \"}\"", "range": R}],
 //!             "comments": [{"text": "# x", "range": R}],
 //!             "directives": [{"name": "http", "name_range": R, "range": R,
 //!                             "args": [{"value": "…", "raw": "\"…\"", "quote": "double", "range": R}],
 //!                             "end": {"kind": "block", "open": R, "close": R},
 //!                             "includes": [1, 2], "children": [ … ]}]}],
-//!  "include_errors": [{"file": 0, "path": "nginx.conf", "message": "open() …", "range": R}]}
+//!  "include_errors": [{"file": 0, "path": "nginx.conf", "message": "open() …", "range": R}],
+//!  "contexts": [[[]], [["http"]]],
+//!  "status": "ok"}
 //! ```
 //! `R` is `{"start": {"line", "column", "offset"}, "end": {…}}`; `end.kind` is `semicolon`
 //! (`range`), `block` (`open`, `close` or null), `lua_block` (`open`, `body`, `close`) or
@@ -52,45 +55,29 @@ fn json_bytes(out: &mut Vec<u8>, b: &[u8]) {
 
 /// Print the JSON tree of `main` and its includes. Returns whether there was no syntax
 /// error and no include error; fails when the main file cannot be read or `out` fails.
+/// One pass: each file is printed as soon as it is parsed, and what needs the whole
+/// include graph (contexts, cycles, the status) comes after the files.
 pub fn write_json(
     main: &Path,
     prefix: Option<&Path>,
     source: &mut dyn FileSource,
     out: &mut dyn Write,
 ) -> io::Result<bool> {
-    // Pass 1: the include graph (for contexts, cycles and errors), trees dropped.
-    let mut syntax_ok = true;
-    let first = walk(
-        main,
-        prefix,
-        source,
-        WalkOptions::default(),
-        &mut |v: VisitedFile| {
-            syntax_ok &= v.tree.is_ok();
-        },
-    )?;
-    let contexts = first.contexts();
-    let cycles = first.cycles();
-    let include_errors = first.includes.iter().filter(|i| i.error.is_some()).count();
-    let ok = syntax_ok && include_errors == 0 && cycles.is_empty() && first.unreadable.is_empty();
-
+    source.check(main)?;
     let mut head = Vec::new();
     head.extend_from_slice(b"{\"schema_version\":1,\"kind\":\"nginx\",\"main\":");
     json_str(&mut head, &main.display().to_string());
-    head.extend_from_slice(if ok {
-        b",\"status\":\"ok\""
-    } else {
-        b",\"status\":\"failed\""
-    });
     head.extend_from_slice(b",\"files\":[");
     out.write_all(&head)?;
 
     let mut io_err: Option<io::Error> = None;
     let mut first_file = true;
-    // Ranges of include directives with errors, per file, for the trailer.
+    let mut syntax_ok = true;
+    // Include errors are worded per file while its line index exists.
     let mut trailer: Vec<u8> = Vec::new();
-    let mut trailer_first = true;
-    walk(
+    let mut include_ranges: Vec<(usize, TextRange, String)> = Vec::new();
+    let mut buf = Vec::new();
+    let walked = walk(
         main,
         prefix,
         source,
@@ -99,7 +86,8 @@ pub fn write_json(
             if io_err.is_some() {
                 return;
             }
-            let mut buf = Vec::with_capacity(v.text.len() * 4);
+            syntax_ok &= v.tree.is_ok();
+            buf.clear();
             if !first_file {
                 buf.push(b',');
             }
@@ -108,35 +96,13 @@ pub fn write_json(
                 text: &v.text,
                 li: LineIndex::new(&v.text),
             };
-            write_file(&mut buf, &v, &pos, contexts.get(v.index), &first);
-            // Include errors of this file go to the trailer now, while its line index exists.
-            let mut add = |range: TextRange, message: &str| {
-                if !trailer_first {
-                    trailer.push(b',');
-                }
-                trailer_first = false;
-                let _ = write!(trailer, "{{\"file\":{},\"path\":", v.index);
-                json_str(&mut trailer, &v.path.display().to_string());
-                trailer.extend_from_slice(b",\"message\":");
-                json_str(&mut trailer, message);
-                trailer.extend_from_slice(b",\"range\":");
-                pos.range(&mut trailer, range);
-                trailer.push(b'}');
-            };
-            for inc in &first.includes[v.includes.clone()] {
+            write_file(&mut buf, &v, &pos);
+            for inc in &v.includes {
+                let mut r = Vec::new();
+                pos.range(&mut r, inc.range);
+                include_ranges.push((v.index, inc.range, String::from_utf8_lossy(&r).into_owned()));
                 if let Some(e) = &inc.error {
-                    add(inc.range, e);
-                }
-                for u in &first.unreadable {
-                    if inc.targets.contains(&u.index) {
-                        add(inc.range, &u.message);
-                    }
-                }
-            }
-            for (i, msg) in &cycles {
-                let inc = &first.includes[*i];
-                if inc.from == v.index {
-                    add(inc.range, msg);
+                    push_error(&mut trailer, v.index, &v.path, e, &r);
                 }
             }
             if let Err(e) = out.write_all(&buf) {
@@ -147,26 +113,66 @@ pub fn write_json(
     if let Some(e) = io_err {
         return Err(e);
     }
+    let range_of = |file: usize, range: TextRange| -> &str {
+        include_ranges
+            .iter()
+            .find(|(f, r, _)| *f == file && *r == range)
+            .map_or("null", |(_, _, s)| s.as_str())
+    };
+    for u in &walked.unreadable {
+        if let Some(inc) = walked
+            .includes
+            .iter()
+            .find(|i| i.targets.contains(&u.index))
+        {
+            let r = range_of(inc.from, inc.range).as_bytes().to_vec();
+            push_error(
+                &mut trailer,
+                inc.from,
+                &walked.paths[inc.from],
+                &u.message,
+                &r,
+            );
+        }
+    }
+    let cycles = walked.cycles();
+    for (i, msg) in &cycles {
+        let inc = &walked.includes[*i];
+        let r = range_of(inc.from, inc.range).as_bytes().to_vec();
+        push_error(&mut trailer, inc.from, &walked.paths[inc.from], msg, &r);
+    }
+    let ok = syntax_ok && trailer.is_empty();
     out.write_all(b"],\"include_errors\":[")?;
     out.write_all(&trailer)?;
-    out.write_all(b"]}\n")?;
+    out.write_all(b"],\"contexts\":")?;
+    serde_json::to_writer(&mut *out, &walked.contexts()).map_err(io::Error::other)?;
+    out.write_all(if ok {
+        b",\"status\":\"ok\"}\n"
+    } else {
+        b",\"status\":\"failed\"}\n"
+    })?;
     Ok(ok)
 }
 
-fn write_file(
-    buf: &mut Vec<u8>,
-    v: &VisitedFile,
-    pos: &Pos<'_>,
-    contexts: Option<&Vec<Vec<String>>>,
-    walk: &super::include::WalkResult,
-) {
+fn push_error(trailer: &mut Vec<u8>, file: usize, path: &Path, message: &str, range_json: &[u8]) {
+    if !trailer.is_empty() {
+        trailer.push(b',');
+    }
+    let _ = write!(trailer, "{{\"file\":{file},\"path\":");
+    json_str(trailer, &path.display().to_string());
+    trailer.extend_from_slice(b",\"message\":");
+    json_str(trailer, message);
+    trailer.extend_from_slice(b",\"range\":");
+    trailer.extend_from_slice(range_json);
+    trailer.push(b'}');
+}
+
+fn write_file(buf: &mut Vec<u8>, v: &VisitedFile, pos: &Pos<'_>) {
     let tree = &v.tree;
     let text = &v.text[..];
     let _ = write!(buf, "{{\"index\":{},\"path\":", v.index);
     json_str(buf, &v.path.display().to_string());
-    let _ = write!(buf, ",\"bom\":{},\"contexts\":", tree.bom);
-    let _ = serde_json::to_writer(&mut *buf, &contexts.cloned().unwrap_or_default());
-    buf.extend_from_slice(b",\"errors\":[");
+    let _ = write!(buf, ",\"bom\":{},\"errors\":[", tree.bom);
     for (i, e) in tree.errors.iter().enumerate() {
         if i > 0 {
             buf.push(b',');
@@ -189,7 +195,8 @@ fn write_file(
         buf.push(b'}');
     }
     buf.extend_from_slice(b"],\"directives\":[");
-    let includes = &walk.includes[v.includes.clone()];
+    // Include directives come in document order, like `tree.all`: walk them along.
+    let mut includes = v.includes.iter().peekable();
     let mut stack: Vec<u32> = Vec::new();
     let mut need_comma = false;
     for d in tree.all(text) {
@@ -254,7 +261,10 @@ fn write_file(
             }
             DirectiveEnd::Missing => buf.extend_from_slice(b"{\"kind\":\"missing\"}"),
         }
-        if let Some(inc) = includes.iter().find(|i| i.directive == d.id()) {
+        while includes.peek().is_some_and(|i| i.directive.0 < d.id().0) {
+            includes.next();
+        }
+        if let Some(inc) = includes.next_if(|i| i.directive == d.id()) {
             buf.extend_from_slice(b",\"includes\":");
             let _ = serde_json::to_writer(&mut *buf, &inc.targets);
         }

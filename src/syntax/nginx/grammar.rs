@@ -20,8 +20,9 @@ use crate::source::TextRange;
 enum Frame {
     /// The block of this directive.
     Directive(DirectiveId),
-    /// A stray `{` without a name: its contents go to the enclosing block.
-    Stray,
+    /// A stray `{` without a name: its contents go to the enclosing block (kept here, so
+    /// finding the parent never scans the stack).
+    Stray(Option<DirectiveId>),
 }
 
 /// Parse one file's bytes (no include expansion).
@@ -47,10 +48,11 @@ pub fn parse(text: &[u8]) -> NginxTree {
     let mut pending = tree.words.len();
 
     let parent_of = |stack: &[Frame]| -> Option<DirectiveId> {
-        stack.iter().rev().find_map(|f| match f {
-            Frame::Directive(id) => Some(*id),
-            Frame::Stray => None,
-        })
+        match stack.last() {
+            Some(Frame::Directive(id)) => Some(*id),
+            Some(Frame::Stray(parent)) => *parent,
+            None => None,
+        }
     };
 
     while let Some(tok) = lexer.next_token() {
@@ -76,10 +78,18 @@ pub fn parse(text: &[u8]) -> NginxTree {
             TokenKind::LBrace => {
                 if tree.words.len() == pending {
                     errors.push(SyntaxError::new(tok.range, "unexpected \"{\""));
-                    stack.push(Frame::Stray);
+                    let parent = parent_of(&stack);
+                    stack.push(Frame::Stray(parent));
                     continue;
                 }
                 let parent = parent_of(&stack);
+                if let Some(p) = parent {
+                    if is_handler_block(text, &tree, p) {
+                        // nginx hands these blocks' lines to a custom handler, which
+                        // refuses a block (ngx_conf_parse: `unexpected "{"`).
+                        errors.push(SyntaxError::new(tok.range, "unexpected \"{\""));
+                    }
+                }
                 let name = tree.words[pending];
                 let is_lua = is_lua_block_name(text, &name);
                 if is_lua {
@@ -125,7 +135,7 @@ pub fn parse(text: &[u8]) -> NginxTree {
                 }
                 match stack.pop() {
                     Some(Frame::Directive(id)) => tree.close_block(id, Some(tok.range), len),
-                    Some(Frame::Stray) => {}
+                    Some(Frame::Stray(_)) => {}
                     None => {
                         if !reported {
                             errors.push(SyntaxError::new(tok.range, "unexpected \"}\""));
@@ -163,6 +173,17 @@ pub fn parse(text: &[u8]) -> NginxTree {
     check_unquoted_regex_braces(text, &tree, &mut all);
     tree.errors = all;
     tree
+}
+
+/// Blocks whose lines nginx passes to a custom handler (`cf->handler`) instead of looking
+/// them up as directives: `map`, `geo`, `types`, `split_clients`, `charset_map`.
+fn is_handler_block(text: &[u8], tree: &NginxTree, id: DirectiveId) -> bool {
+    let d = tree.directive(text, id);
+    let name = d.name_word().value();
+    matches!(
+        name.as_ref(),
+        b"map" | b"geo" | b"types" | b"split_clients" | b"charset_map"
+    )
 }
 
 /// True when the directive named by `name` is a `*_by_lua_block` (the name decoded, so
@@ -205,28 +226,33 @@ fn brace_token(r: TextRange) -> Token {
 /// block, so the first "directive" inside is the rest of the regex (`2}$`) and nginx stops
 /// with `unknown directive "2}$"`. Report it with nginx's wording plus the cure.
 fn check_unquoted_regex_braces(text: &[u8], tree: &NginxTree, errors: &mut Vec<SyntaxError>) {
+    // under_handler[i]: directive i sits (at any depth) inside map/types/…, where nginx
+    // already refused the `{` itself. Parents precede children in the arena: one pass.
+    let mut under_handler: Vec<bool> = Vec::with_capacity(tree.directive_count());
     for d in tree.all(text) {
+        let flag = d.parent().is_some_and(|p| {
+            under_handler[p.id().0 as usize] || is_handler_block(text, tree, p.id())
+        });
+        under_handler.push(flag);
         let Some(parent) = d.parent() else { continue };
-        // Only the first child, glued to the parent's `{`.
-        if parent.id().0 + 1 != d.id().0 {
-            continue;
-        }
         let DirectiveEnd::Block { open, .. } = parent.end() else {
             continue;
         };
         let name = d.name_word();
-        if name.range().start != open.end || name.quote() != super::lexer::Quote::None {
+        if flag
+            || name.range().start != open.end
+            || name.quote() != super::lexer::Quote::None
+            || !looks_like_quantifier_rest(name.raw())
+        {
             continue;
         }
-        if looks_like_quantifier_rest(name.raw()) {
-            errors.push(SyntaxError::new(
-                name.range(),
-                format!(
-                    "unknown directive \"{}\" (a regular expression that contains \"{{\" must be quoted, e.g. \"^/a{{2}}$\")",
-                    String::from_utf8_lossy(name.raw())
-                ),
-            ));
-        }
+        errors.push(SyntaxError::new(
+            name.range(),
+            format!(
+                "unknown directive \"{}\" (a regular expression that contains \"{{\" must be quoted, e.g. \"^/a{{2}}$\")",
+                String::from_utf8_lossy(name.raw())
+            ),
+        ));
     }
     errors.sort_by_key(|e| e.range.start);
 }

@@ -48,7 +48,12 @@ impl FileSource for FsSource {
     }
 
     fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
-        let text = std::fs::read(path)?;
+        // Configuration files are small: read into a buffer without asking the size
+        // first (one system call fewer per file than `fs::read`).
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let mut text = Vec::with_capacity(16 * 1024);
+        (&mut file).take(u64::MAX).read_to_end(&mut text)?;
         if text.len() > u32::MAX as usize {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -126,6 +131,85 @@ impl FileSource for MemorySource {
     }
 }
 
+/// An I/O error kept for a second pass: its kind, OS code and text.
+type KeptError = (io::ErrorKind, Option<i32>, String);
+
+/// A source for two passes over the same files: the first pass reads through to the
+/// inner source and keeps each text, the second takes the kept texts (and frees them) and
+/// reads nothing again. Opening a file to check it reads it at once, saving an `open`.
+pub struct CachingSource<'a> {
+    inner: &'a mut dyn FileSource,
+    texts: HashMap<PathBuf, Result<Vec<u8>, KeptError>>,
+    globs: HashMap<PathBuf, Vec<PathBuf>>,
+    second: bool,
+}
+
+impl<'a> CachingSource<'a> {
+    /// Wrap `inner`.
+    pub fn new(inner: &'a mut dyn FileSource) -> Self {
+        CachingSource {
+            inner,
+            texts: HashMap::new(),
+            globs: HashMap::new(),
+            second: false,
+        }
+    }
+
+    /// From now on, each kept text is handed out once and dropped.
+    pub fn second_pass(&mut self) {
+        self.second = true;
+    }
+
+    fn fetch(&mut self, path: &Path) -> &Result<Vec<u8>, KeptError> {
+        if !self.texts.contains_key(path) {
+            let r = self
+                .inner
+                .read(path)
+                .map_err(|e| (e.kind(), e.raw_os_error(), e.to_string()));
+            self.texts.insert(path.to_path_buf(), r);
+        }
+        &self.texts[path]
+    }
+}
+
+fn rebuild_error(kind: io::ErrorKind, code: Option<i32>, text: &str) -> io::Error {
+    match code {
+        Some(c) => io::Error::from_raw_os_error(c),
+        None => io::Error::new(kind, text.to_string()),
+    }
+}
+
+impl FileSource for CachingSource<'_> {
+    fn check(&mut self, path: &Path) -> io::Result<()> {
+        match self.fetch(path) {
+            Ok(_) => Ok(()),
+            Err((k, c, t)) => Err(rebuild_error(*k, *c, t)),
+        }
+    }
+
+    fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
+        if self.second {
+            if let Some(r) = self.texts.remove(path) {
+                return r.map_err(|(k, c, t)| rebuild_error(k, c, &t));
+            }
+            return self.inner.read(path);
+        }
+        match self.fetch(path) {
+            Ok(t) => Ok(t.clone()),
+            Err((k, c, t)) => Err(rebuild_error(*k, *c, t)),
+        }
+    }
+
+    fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
+        if let Some(g) = self.globs.get(pattern) {
+            return Ok(g.clone());
+        }
+        let g = self.inner.glob(pattern)?;
+        self.globs.insert(pattern.to_path_buf(), g.clone());
+        Ok(g)
+    }
+}
+
 /// Word an I/O error as nginx does: `open() "PATH" failed (2: No such file or directory)`.
 pub fn nginx_open_error(path: &Path, e: &io::Error) -> String {
     let text = e.to_string();
@@ -173,8 +257,8 @@ pub struct VisitedFile {
     pub text: Vec<u8>,
     /// The syntax tree.
     pub tree: NginxTree,
-    /// Index range into [`WalkResult::includes`] of this file's include directives.
-    pub includes: std::ops::Range<usize>,
+    /// This file's include directives (also in [`WalkResult::includes`]).
+    pub includes: Vec<Include>,
 }
 
 /// A file the walk reached but could not read after all (it vanished, or is a directory).
@@ -387,7 +471,7 @@ pub fn walk(
             let mut error = None;
             if has_glob_magic(&pattern_bytes) {
                 let mut matches = source.glob(&resolved).unwrap_or_default();
-                matches.sort_by(|a, b| path_bytes(a).cmp(&path_bytes(b)));
+                matches.sort_by_key(|a| path_bytes(a));
                 matches.dedup();
                 for m in matches {
                     targets.push(intern(&mut index_of, &mut result.paths, m));
@@ -421,7 +505,7 @@ pub fn walk(
             path,
             text,
             tree,
-            includes: inc_start..inc_end,
+            includes: result.includes[inc_start..inc_end].to_vec(),
         });
     }
     Ok(result)
@@ -469,13 +553,13 @@ fn bytes_to_path(b: &[u8]) -> PathBuf {
 }
 
 #[cfg(unix)]
-fn path_bytes(p: &Path) -> Vec<u8> {
+pub(crate) fn path_bytes(p: &Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     p.as_os_str().as_bytes().to_vec()
 }
 
 #[cfg(not(unix))]
-fn path_bytes(p: &Path) -> Vec<u8> {
+pub(crate) fn path_bytes(p: &Path) -> Vec<u8> {
     p.to_string_lossy().as_bytes().to_vec()
 }
 

@@ -220,6 +220,8 @@ impl<'a> Lexer<'a> {
         }
         // Whitespace (nginx's `last_space` state).
         if self.skip_update && self.pos < len && is_space(text[self.pos]) {
+            // nginx reads this byte with `start` unchanged, then leaves `start` alone.
+            self.check_long(self.pos);
             self.pos += 1;
         }
         self.skip_update = false;

@@ -13,6 +13,7 @@
 //! the file back byte for byte for any input, valid or not.
 
 pub mod crossplane;
+mod crossplane_table;
 pub mod dump;
 mod grammar;
 pub mod include;
@@ -21,8 +22,8 @@ mod tree;
 
 pub use grammar::parse;
 pub use include::{
-    load, load_from, walk, ConfigFile, FileSource, FsSource, IncludeEdge, IncludeError,
-    MemorySource, NginxConfig, VisitedFile, WalkOptions, WalkResult,
+    load, load_from, walk, CachingSource, ConfigFile, FileSource, FsSource, IncludeEdge,
+    IncludeError, MemorySource, NginxConfig, VisitedFile, WalkOptions, WalkResult,
 };
 pub use lexer::{Quote, Token, TokenKind};
 pub use tree::{
@@ -30,5 +31,7 @@ pub use tree::{
     WordRef,
 };
 
+#[cfg(test)]
+mod corpus_tests;
 #[cfg(test)]
 mod tests;

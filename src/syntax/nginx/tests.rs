@@ -1,1 +1,600 @@
+//! Lexer and grammar tests: the edge cases of nginx's tokenizer (decoded values and
+//! errors with their lines), losslessness, and deep nesting.
 
+use super::*;
+use crate::source::LineIndex;
+
+/// Parse and check the lossless invariant.
+fn tree(src: &[u8]) -> NginxTree {
+    let t = parse(src);
+    assert_eq!(
+        t.check_lossless(src),
+        Ok(()),
+        "not lossless: {:?}",
+        String::from_utf8_lossy(src)
+    );
+    let mut back = Vec::new();
+    for p in t.pieces() {
+        back.extend_from_slice(&src[p.range.as_range()]);
+    }
+    assert_eq!(back, src);
+    t
+}
+
+/// Every directive in preorder as `name arg|arg|…` (decoded values).
+fn dirs(src: &str) -> Vec<String> {
+    dirs_b(src.as_bytes())
+}
+
+fn dirs_b(src: &[u8]) -> Vec<String> {
+    let t = tree(src);
+    t.all(src)
+        .map(|d| {
+            let args: Vec<String> = d.args().map(|a| a.as_str().into_owned()).collect();
+            format!("{} {}", d.name(), args.join("|"))
+        })
+        .collect()
+}
+
+/// Errors as `line: message`.
+fn errs(src: &[u8]) -> Vec<String> {
+    let t = tree(src);
+    let li = LineIndex::new(src);
+    t.errors
+        .iter()
+        .map(|e| format!("{}: {}", li.line_of(e.range.start) + 1, e.message))
+        .collect()
+}
+
+fn ok(src: &str) -> Vec<String> {
+    let e = errs(src.as_bytes());
+    assert!(e.is_empty(), "unexpected errors {e:?} in {src:?}");
+    dirs(src)
+}
+
+#[test]
+fn variables_with_braces_stay_in_the_token() {
+    assert_eq!(ok("add_header X-P ${a}bar;"), ["add_header X-P|${a}bar"]);
+    assert_eq!(
+        ok("add_header X-P ${a} always;"),
+        ["add_header X-P|${a}|always"]
+    );
+    // `{` right after `$` only: `$a{` ends the token at `{`.
+    assert_eq!(
+        ok("set_by_lua_block $pass{ return 1 }"),
+        ["set_by_lua_block $pass"]
+    );
+}
+
+#[test]
+fn escapes_are_decoded_like_nginx() {
+    assert_eq!(ok(r#"x "a\"b";"#), [r#"x a"b"#]);
+    assert_eq!(ok(r#"x "a\\b";"#), [r"x a\b"]);
+    assert_eq!(ok(r#"x "a\nb" "c\td" "e\rf";"#), ["x a\nb|c\td|e\rf"]);
+    assert_eq!(ok(r#"x \"a;"#), [r#"x "a"#]);
+    assert_eq!(ok(r"x 'a\'b';"), ["x a'b"]);
+    // Other pairs keep the backslash.
+    assert_eq!(
+        ok(r"env LUA_PATH=\;\;/foo/?.lua;"),
+        [r"env LUA_PATH=\;\;/foo/?.lua"]
+    );
+    assert_eq!(ok(r"location /a\ b { }"), [r"location /a\ b"]);
+    assert_eq!(ok(r#"x "\.(js|css)$";"#), [r"x \.(js|css)$"]);
+}
+
+#[test]
+fn raw_spans_and_quote_kinds_are_kept() {
+    let src = br#"add_header "X-A" 'b c' d\"e;"#;
+    let t = tree(src);
+    let d = t.roots(src).next().unwrap();
+    let a: Vec<_> = d.args().collect();
+    assert_eq!(a[0].raw(), br#""X-A""#);
+    assert_eq!(a[0].quote(), Quote::Double);
+    assert_eq!(&src[a[0].content_range().as_range()], b"X-A");
+    assert_eq!(a[1].quote(), Quote::Single);
+    assert_eq!(a[1].as_str(), "b c");
+    assert_eq!(a[2].raw(), br#"d\"e"#);
+    assert!(a[2].is_escaped());
+    assert_eq!(a[2].as_str(), r#"d"e"#);
+    assert_eq!(d.arg_str(1).as_deref(), Some("b c"));
+    assert_eq!(d.arg_str(3), None);
+    assert!(matches!(d.end(), DirectiveEnd::Semicolon(r) if r.start as usize == src.len() - 1));
+    assert_eq!(d.span().end as usize, src.len());
+}
+
+#[test]
+fn quoted_values_keep_separators_and_comment_signs() {
+    assert_eq!(
+        ok(r#"x "a;b" "}{" "a # b" a#b a"b "it's" "";"#),
+        [r#"x a;b|}{|a # b|a#b|a"b|it's|"#]
+    );
+}
+
+#[test]
+fn a_closing_brace_does_not_end_an_unquoted_token() {
+    assert_eq!(
+        ok("server { return 200 a}b; }"),
+        ["server ", "return 200|a}b"]
+    );
+}
+
+#[test]
+fn a_byte_after_a_closing_quote_is_an_error() {
+    assert_eq!(errs(br#"x "a"b;"#), [r#"1: unexpected "b""#]);
+    assert_eq!(errs(b"x\n\"a\"-z;"), [r#"2: unexpected "-""#]);
+    // `)` is allowed and starts a new token, as in `if ($x = "a b")`.
+    assert_eq!(ok(r#"if ($x = "a b") { }"#), [r#"if ($x|=|a b|)"#]);
+    assert_eq!(ok("if ($arg_x){ }"), ["if ($arg_x)"]);
+}
+
+#[test]
+fn only_four_bytes_are_whitespace() {
+    assert_eq!(ok("x a\u{a0}b;"), ["x a\u{a0}b"]);
+    assert_eq!(dirs_b(b"x a\x0bb\x0cc;"), ["x a\u{b}b\u{c}c"]);
+}
+
+#[test]
+fn comments_between_arguments() {
+    let src = b"add_header X-P a # c\n;\nlog_format main '$a' # (comment with spaces)\n  '$b';";
+    let t = tree(src);
+    assert!(t.errors.is_empty());
+    assert_eq!(dirs_b(src), ["add_header X-P|a", "log_format main|$a|$b"]);
+    let c: Vec<&[u8]> = t.comments().iter().map(|r| &src[r.as_range()]).collect();
+    assert_eq!(c, [&b"# c"[..], &b"# (comment with spaces)"[..]]);
+}
+
+#[test]
+fn quoted_names_and_utf8() {
+    assert_eq!(ok(r#""add_header" X-P v;"#), ["add_header X-P|v"]);
+    assert_eq!(ok("# Привет\nx \"значение\";"), ["x значение"]);
+    // Latin-1 bytes are ordinary bytes.
+    let src = b"x M\xfclln;";
+    let t = tree(src);
+    let d = t.roots(src).next().unwrap();
+    assert_eq!(d.arg_bytes(0).unwrap().as_ref(), b"M\xfclln");
+}
+
+#[test]
+fn regexes_with_braces() {
+    assert_eq!(ok(r#"location ~ "^/a{2}$" { }"#), ["location ~|^/a{2}$"]);
+    assert_eq!(ok("location = /x{ }"), ["location =|/x"]);
+    assert_eq!(
+        ok(r#"if ($http_user_agent ~* "\.(js|css)$") { }"#),
+        [r#"if ($http_user_agent|~*|\.(js|css)$|)"#]
+    );
+    assert_eq!(
+        ok("types { text/html html htm; }"),
+        ["types ", "text/html html|htm"]
+    );
+    assert_eq!(
+        ok("geo $a { default 0; 10.0.0.0/8 1; }"),
+        ["geo $a", "default 0", "10.0.0.0/8 1"]
+    );
+    assert_eq!(
+        ok(r#"map $uri $x { "~^/a{2}$" 1; '' 2; default 0; }"#),
+        ["map $uri|$x", "~^/a{2}$ 1", " 2", "default 0"]
+    );
+    // Unquoted: nginx reads `{` as the block start and then the unknown directive `2}$`.
+    let src = b"location ~ ^/a{2}$ {\n  return 200;\n}\n";
+    let e = errs(src);
+    // The braces no longer balance either.
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[0].starts_with("1: unknown directive \"2}$\""), "{e:?}");
+    assert_eq!(e[1], "4: unexpected end of file, expecting \"}\"");
+    assert!(e[0].contains("must be quoted"));
+    // In a map, nginx's handler refuses any block.
+    assert_eq!(
+        errs(b"map $a $b {\n  ~^x{1,5}$ 1;\n}\n"),
+        [
+            "2: unexpected \"{\"",
+            "4: unexpected end of file, expecting \"}\""
+        ]
+    );
+}
+
+#[test]
+fn lua_blocks_are_kept_raw() {
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"content_by_lua_block { ngx.say("{") }"#,
+            r#" ngx.say("{") "#,
+        ),
+        (
+            "content_by_lua_block { local s = [[ } ]] }",
+            " local s = [[ } ]] ",
+        ),
+        (
+            "content_by_lua_block { local s = [==[ ]] } ]=] ]==] }",
+            " local s = [==[ ]] } ]=] ]==] ",
+        ),
+        ("content_by_lua_block { --[[ } ]] x() }", " --[[ } ]] x() "),
+        (
+            "content_by_lua_block {\n --[[ }\n } ]]\n x() }",
+            "\n --[[ }\n } ]]\n x() ",
+        ),
+        ("content_by_lua_block { -- }\n x() }", " -- }\n x() "),
+        (
+            r"content_by_lua_block { local a = 'a\'}' }",
+            r" local a = 'a\'}' ",
+        ),
+        (
+            "content_by_lua_block { if x then t = {a = {}} end }",
+            " if x then t = {a = {}} end ",
+        ),
+        ("content_by_lua_block {}", ""),
+    ];
+    for (src, body) in cases {
+        let t = tree(src.as_bytes());
+        assert!(t.errors.is_empty(), "{src}: {:?}", t.errors);
+        let d = t.roots(src.as_bytes()).next().unwrap();
+        assert_eq!(d.lua_body(), Some(body.as_bytes()), "{src}");
+        assert_eq!(d.arg_count(), 0);
+    }
+    let src = b"set_by_lua_block $v {\n return 1\n}\nx y;";
+    assert_eq!(dirs_b(src), ["set_by_lua_block $v", "x y"]);
+    let src = br#"location / { "rewrite_by_lua_block" { a = "}" } return 200; }"#;
+    assert_eq!(
+        dirs_b(src),
+        ["location /", "rewrite_by_lua_block ", "return 200"]
+    );
+    assert_eq!(
+        errs(b"content_by_lua_block {\n x = 1\n"),
+        ["1: unexpected end of file, expecting terminating characters for lua code block"]
+    );
+    assert_eq!(
+        errs(b"content_by_lua_block {\n x = [[ }\n"),
+        ["2: Lua code block missing the closing long bracket \"]]\", the inlined Lua code may be too long"]
+    );
+}
+
+#[test]
+fn end_of_file_and_brace_errors() {
+    assert_eq!(
+        errs(b"x \"abc;"),
+        ["1: unexpected end of file, expecting \";\" or \"}\""]
+    );
+    assert_eq!(
+        errs(b"http {\n  x y;\n"),
+        ["3: unexpected end of file, expecting \"}\""]
+    );
+    assert_eq!(errs(b"server {\n return 204 }\n"), ["2: unexpected \"}\""]);
+    assert_eq!(errs(b"x;\n}\n"), ["2: unexpected \"}\""]);
+    assert_eq!(errs(b"\n;"), ["2: unexpected \";\""]);
+    assert_eq!(errs(b"{ x; }"), ["1: unexpected \"{\""]);
+    assert_eq!(
+        errs(b"x\\"),
+        ["1: unexpected end of file, expecting \";\" or \"}\""]
+    );
+    // Recovery: errors do not stop the parse.
+    let src = b"a {\n b c }\n d;\n}\ne f;\n";
+    assert_eq!(errs(src), ["2: unexpected \"}\"", "4: unexpected \"}\""]);
+    assert_eq!(dirs_b(src), ["a ", "b c", "d ", "e f"]);
+    let t = tree(src);
+    assert!(matches!(t.get(DirectiveId(1)).end, DirectiveEnd::Missing));
+}
+
+#[test]
+fn block_structure_and_paths() {
+    let src = b"http {\n    server {\n        location / {\n            return 200;\n        }\n    }\n}\n";
+    let t = tree(src);
+    let ret = t.all(src).find(|d| d.is("return")).unwrap();
+    assert_eq!(ret.block_path(), ["http", "server", "location"]);
+    assert_eq!(ret.indentation(), Some(&b"            "[..]));
+    let http = t.roots(src).next().unwrap();
+    assert_eq!(http.children().count(), 1);
+    let DirectiveEnd::Block { open, close } = http.end() else {
+        panic!("not a block")
+    };
+    assert_eq!(open.start, 5);
+    assert_eq!(close.map(|c| c.end as usize), Some(src.len() - 1));
+    assert_eq!(http.span().end as usize, src.len() - 1);
+    assert_eq!(t.roots(src).count(), 1);
+}
+
+#[test]
+fn comments_for_suppressions() {
+    let src = b"http {\n    # gatelint: ignore[a]\n    # second\n    listen 80; # gatelint: ignore[b]\n\n    # detached\n\n    x y; z w;  # after z\n}\n";
+    let t = tree(src);
+    let text =
+        |r: crate::source::TextRange| String::from_utf8_lossy(&src[r.as_range()]).into_owned();
+    let listen = t.all(src).find(|d| d.is("listen")).unwrap();
+    let lead: Vec<String> = listen.leading_comments().into_iter().map(text).collect();
+    assert_eq!(lead, ["# gatelint: ignore[a]", "# second"]);
+    assert_eq!(
+        listen.trailing_comment().map(text).as_deref(),
+        Some("# gatelint: ignore[b]")
+    );
+    let x = t.all(src).find(|d| d.is("x")).unwrap();
+    assert!(x.leading_comments().is_empty());
+    assert_eq!(x.trailing_comment(), None);
+    let z = t.all(src).find(|d| d.is("z")).unwrap();
+    assert_eq!(z.trailing_comment().map(text).as_deref(), Some("# after z"));
+    let http = t.roots(src).next().unwrap();
+    assert_eq!(http.trailing_comment(), None);
+}
+
+#[test]
+fn crlf_bom_and_trailing_comment() {
+    let src = b"events {\r\n}\r\nhttp { x y; }\r\n# end";
+    assert_eq!(dirs_b(src), ["events ", "http ", "x y"]);
+    let t = tree(src);
+    assert!(t.errors.is_empty());
+    assert_eq!(&src[t.comments()[0].as_range()], b"# end");
+    // Lines count LF only; a CR belongs to the line it ends.
+    assert_eq!(errs(b"a;\r\nb;\r\n}\r\n"), ["3: unexpected \"}\""]);
+    let src = b"\xEF\xBB\xBFuser www;";
+    let t = tree(src);
+    assert!(t.bom);
+    assert_eq!(
+        t.roots(src).next().unwrap().name_word().raw(),
+        b"\xEF\xBB\xBFuser"
+    );
+}
+
+#[test]
+fn too_long_parameters_match_nginx() {
+    // Each verdict was checked against `nginx -t` 1.22.1.
+    fn tok(len: usize) -> Vec<u8> {
+        let mut t = b"E".to_vec();
+        t.extend(std::iter::repeat(b'A').take(len - 1));
+        t
+    }
+    fn conf(pre: &[u8], t: &[u8], post: &[u8]) -> Vec<u8> {
+        [b"env ".as_slice(), pre, t, post, b"\nevents {}\n"].concat()
+    }
+    let started = "1: too long parameter \"EAAAAAAAAA...\" started".to_string();
+    let dq = "1: too long parameter, probably missing terminating \"\"\" character".to_string();
+    let none: Vec<String> = Vec::new();
+    let cases: Vec<(Vec<u8>, Vec<String>)> = vec![
+        (conf(b"", &tok(4094), b";"), none.clone()),
+        (conf(b"", &tok(4094), b" ;"), none.clone()),
+        (conf(b"", &tok(4095), b";"), none.clone()),
+        (conf(b"", &tok(4095), b" ;"), vec![started.clone()]),
+        (conf(b"", &tok(4095), b"  ;"), vec![started.clone()]),
+        (conf(b"", &tok(4096), b";"), vec![started.clone()]),
+        (conf(b"\"", &tok(4094), b"\";"), none.clone()),
+        (conf(b"\"", &tok(4094), b"\" ;"), vec![started.clone()]),
+        (conf(b"\"", &tok(4095), b"\";"), vec![started.clone()]),
+        (conf(b"\"", &tok(4096), b"\";"), vec![dq.clone()]),
+        (conf(b"\"", &tok(5000), b"\" ;"), vec![dq.clone()]),
+    ];
+    for (src, want) in cases {
+        assert_eq!(errs(&src), want, "len {}", src.len());
+    }
+    let comment = |n: usize| [b"#".as_slice(), &vec![b'c'; n - 1], b"\nevents {}\n"].concat();
+    assert_eq!(errs(&comment(4095)), none);
+    assert_eq!(
+        errs(&comment(4096)),
+        ["1: too long parameter \"#ccccccccc...\" started"]
+    );
+    // A token that reaches the end of the file within one buffer: nginx reports the end
+    // of file; one that does not fit reports its length first.
+    let mut src = b"env ".to_vec();
+    src.extend(tok(4096));
+    assert_eq!(
+        errs(&src),
+        ["1: unexpected end of file, expecting \";\" or \"}\""]
+    );
+    src.push(b'A');
+    assert_eq!(
+        errs(&src),
+        [
+            started.as_str(),
+            "1: unexpected end of file, expecting \";\" or \"}\""
+        ]
+    );
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let mut src = Vec::new();
+    for _ in 0..200_000 {
+        src.extend_from_slice(b"a {");
+    }
+    let t = tree(&src);
+    assert_eq!(t.directive_count(), 200_000);
+    assert_eq!(t.errors.len(), 1);
+    let mut closed = src.clone();
+    closed.extend(std::iter::repeat(b'}').take(200_000));
+    let t = tree(&closed);
+    assert!(t.errors.is_empty());
+    let last = t.all(&closed).last().unwrap();
+    assert_eq!(last.block_path().len(), 199_999);
+}
+
+#[test]
+fn many_stray_braces_stay_linear() {
+    let mut src = vec![b'{'; 100_000];
+    for _ in 0..100_000 {
+        src.extend_from_slice(b"a;");
+    }
+    let t = tree(&src);
+    assert_eq!(t.directive_count(), 100_000);
+    assert_eq!(t.errors.len(), 100_001);
+    let src = b"http { { x; } }";
+    let t = tree(src);
+    assert_eq!(
+        t.all(src).find(|d| d.is("x")).unwrap().block_path(),
+        ["http"]
+    );
+}
+
+#[test]
+fn arbitrary_bytes_round_trip() {
+    let samples: &[&[u8]] = &[
+        b"",
+        b"\"",
+        b"'",
+        b"\\",
+        b"}}}{{{;;;",
+        b"#",
+        b"a\"b'c\\",
+        b"content_by_lua_block {",
+        b"content_by_lua_block { [[",
+        b"content_by_lua_block { --[==[",
+        b"\xff\xfe\x00;{}",
+        b"x \"a\"\"b\"'c'd;",
+    ];
+    for s in samples {
+        tree(s);
+    }
+}
+
+mod loader {
+    use super::super::*;
+    use crate::source::Files;
+    use std::path::{Path, PathBuf};
+
+    fn mem(files: &[(&str, &str)]) -> MemorySource {
+        let mut m = MemorySource::new();
+        for (p, t) in files {
+            m.insert(*p, t.as_bytes().to_vec());
+        }
+        m
+    }
+
+    #[test]
+    fn includes_resolve_with_globs_contexts_and_errors() {
+        let mut src = mem(&[
+            (
+                "/etc/nginx/nginx.conf",
+                "http {\n  include conf.d/*.conf;\n  server {\n    include snippets/php.conf;\n    include missing.conf;\n    include nomatch/*.conf;\n  }\n}\n",
+            ),
+            ("/etc/nginx/conf.d/b.conf", "server { include snippets/php.conf; }\n"),
+            ("/etc/nginx/conf.d/a.conf", "upstream u { server 127.0.0.1; }\n"),
+            ("/etc/nginx/conf.d/.hidden.conf", "junk"),
+            ("/etc/nginx/snippets/php.conf", "fastcgi_pass unix:/run/php.sock;\n"),
+        ]);
+        let mut files = Files::new();
+        let cfg = load_from(
+            Path::new("/etc/nginx/nginx.conf"),
+            None,
+            &mut files,
+            &mut src,
+        )
+        .unwrap();
+        let paths: Vec<PathBuf> = cfg
+            .files
+            .iter()
+            .map(|f| files.get(f.file).path.clone())
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "/etc/nginx/nginx.conf",
+                "/etc/nginx/conf.d/a.conf",
+                "/etc/nginx/conf.d/b.conf",
+                "/etc/nginx/snippets/php.conf"
+            ]
+            .map(PathBuf::from)
+        );
+        assert_eq!(cfg.errors.len(), 1);
+        assert_eq!(
+            cfg.errors[0].message,
+            "open() \"/etc/nginx/missing.conf\" failed (2: No such file or directory)"
+        );
+        let php = &cfg.files[3];
+        assert_eq!(
+            php.contexts,
+            vec![vec!["http".to_string(), "server".to_string()]]
+        );
+        assert_eq!(cfg.files[1].contexts, vec![vec!["http".to_string()]]);
+        // php.conf is included twice (from nginx.conf and from b.conf) but parsed once.
+        assert_eq!(
+            cfg.includes
+                .iter()
+                .filter(|e| e.targets.contains(&php.file))
+                .count(),
+            2
+        );
+        let glob_edge = &cfg.includes[0];
+        assert_eq!(glob_edge.local_context, ["http"]);
+        assert_eq!(glob_edge.targets.len(), 2);
+        assert!(cfg.files.iter().all(|f| f.tree.is_ok()));
+        assert!(!cfg.is_ok());
+    }
+
+    #[test]
+    fn include_cycles_are_reported_not_followed_forever() {
+        let mut src = mem(&[
+            ("/c/main.conf", "include a.conf;\n"),
+            ("/c/a.conf", "include b.conf;\n"),
+            ("/c/b.conf", "include a.conf;\ninclude main.conf;\n"),
+        ]);
+        let mut files = Files::new();
+        let cfg = load_from(Path::new("/c/main.conf"), None, &mut files, &mut src).unwrap();
+        assert_eq!(cfg.files.len(), 3);
+        let msgs: Vec<&str> = cfg.errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "include cycle: \"/c/a.conf\" -> \"/c/b.conf\" -> \"/c/a.conf\"",
+                "include cycle: \"/c/main.conf\" -> \"/c/a.conf\" -> \"/c/b.conf\" -> \"/c/main.conf\""
+            ]
+        );
+    }
+
+    #[test]
+    fn prefix_overrides_the_main_folder_and_main_must_exist() {
+        let mut src = mem(&[("/m/nginx.conf", "include x.conf;"), ("/p/x.conf", "a b;")]);
+        let mut files = Files::new();
+        let cfg = load_from(
+            Path::new("/m/nginx.conf"),
+            Some(Path::new("/p")),
+            &mut files,
+            &mut src,
+        )
+        .unwrap();
+        assert_eq!(cfg.files.len(), 2);
+        assert!(cfg.is_ok());
+        let mut files = Files::new();
+        assert!(load_from(Path::new("/nope.conf"), None, &mut files, &mut src).is_err());
+    }
+
+    #[test]
+    fn deep_include_chains_are_iterative() {
+        let mut src = MemorySource::new();
+        let n = 20_000;
+        for i in 0..n {
+            src.insert(
+                format!("/d/{i}.conf"),
+                format!("include {}.conf;\n", i + 1).into_bytes(),
+            );
+        }
+        src.insert(format!("/d/{n}.conf"), b"include 0.conf;\n".to_vec());
+        let mut files = Files::new();
+        let cfg = load_from(Path::new("/d/0.conf"), None, &mut files, &mut src).unwrap();
+        assert_eq!(cfg.files.len(), n + 1);
+        assert_eq!(cfg.errors.len(), 1);
+        assert!(cfg.errors[0]
+            .message
+            .starts_with("include cycle: \"/d/0.conf\" -> \"/d/1.conf\""));
+    }
+}
+
+mod crossplane_format {
+    use super::super::crossplane::{prepare_if_args, py_str};
+
+    #[test]
+    fn if_arguments_lose_their_outer_parentheses() {
+        let mut a: Vec<String> = ["($x", "=", "a b", ")"].map(String::from).to_vec();
+        prepare_if_args(&mut a);
+        assert_eq!(a, ["$x", "=", "a b"]);
+        let mut a: Vec<String> = vec!["($arg_x)".into()];
+        prepare_if_args(&mut a);
+        assert_eq!(a, ["$arg_x"]);
+        let mut a: Vec<String> = vec!["(".into(), "-f".into(), "$x".into(), ")".into()];
+        prepare_if_args(&mut a);
+        assert_eq!(a, ["-f", "$x"]);
+    }
+
+    #[test]
+    fn strings_are_written_like_python_json() {
+        let mut out = Vec::new();
+        py_str(&mut out, "a\"\\\n\u{7f}é😀\u{1}").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#""a\"\\\n\u007f\u00e9\ud83d\ude00\u0001""#
+        );
+    }
+}

@@ -417,6 +417,62 @@ impl<'a> DirectiveRef<'a> {
         out
     }
 
+    /// The comment after the directive on the line where it ends (`listen 80; # note`),
+    /// where a trailing `# gatelint: ignore[…]` goes.
+    pub fn trailing_comment(&self) -> Option<TextRange> {
+        let end = match self.end() {
+            DirectiveEnd::Semicolon(r) => r.end,
+            DirectiveEnd::Block { open, .. } | DirectiveEnd::LuaBlock { open, .. } => open.end,
+            DirectiveEnd::Missing => self.span().end,
+        };
+        let comments = &self.tree.comments;
+        let c = *comments.get(comments.partition_point(|c| c.start < end))?;
+        let between = &self.text[end as usize..c.start as usize];
+        (!between.contains(&b'\n')
+            && between
+                .iter()
+                .all(|&b| b == b' ' || b == b'\t' || b == b'\r'))
+        .then_some(c)
+    }
+
+    /// The comments on the lines right above the directive, nearest last, stopping at the
+    /// first line that holds anything else (a blank line included), where a leading
+    /// `# gatelint: ignore[…]` goes.
+    pub fn leading_comments(&self) -> Vec<TextRange> {
+        let comments = &self.tree.comments;
+        let mut i = comments.partition_point(|c| c.start < self.span().start);
+        let mut at = self.span().start as usize;
+        let mut out = Vec::new();
+        while i > 0 {
+            let c = comments[i - 1];
+            let between = &self.text[c.end as usize..at];
+            let newlines = between.iter().filter(|&&b| b == b'\n').count();
+            if newlines != 1
+                || !between
+                    .iter()
+                    .all(|&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                break;
+            }
+            // The comment must start its own line.
+            let line_start = self.text[..c.start as usize]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            if !self.text[line_start..c.start as usize]
+                .iter()
+                .all(|&b| b == b' ' || b == b'\t')
+            {
+                break;
+            }
+            out.push(c);
+            at = c.start as usize;
+            i -= 1;
+        }
+        out.reverse();
+        out
+    }
+
     /// The whitespace before the directive on its line, when the directive starts its
     /// line (what a fix uses to indent a new sibling line).
     pub fn indentation(&self) -> Option<&'a [u8]> {

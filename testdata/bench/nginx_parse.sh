@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Benchmark `gatelint parse` (nginx, with includes) against `crossplane parse` on the
+# generated corpus, plus peak memory and in-process throughput. Not a test.
+#
+#   testdata/bench/nginx_parse.sh [CORPUS_DIR]
+#
+# Needs python3, hyperfine, GNU time (/usr/bin/time) and crossplane (GATELINT_CROSSPLANE
+# or `crossplane` on PATH). Run from anywhere; the corpus generator is looked up next to
+# the repository (../shared/bench) unless GEN_NGINX_CORPUS points at it.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+GEN=${GEN_NGINX_CORPUS:-$ROOT/../shared/bench/gen_nginx_corpus.py}
+CORPUS=${1:-$(mktemp -d)/corpus}
+CROSSPLANE=${GATELINT_CROSSPLANE:-crossplane}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+BIN=$TARGET/release/gatelint
+
+if [ ! -f "$CORPUS/nginx.conf" ]; then
+  python3 "$GEN" --vhosts 2000 --out "$CORPUS" >/dev/null
+fi
+(cd "$ROOT" && cargo build --release --quiet && cargo build --release --quiet --example nginx_throughput)
+
+SIZE=$(find "$CORPUS" -type f ! -name '*.json' -printf '%s\n' | awk '{s+=$1} END {print s}')
+FILES=$(find "$CORPUS" -type f ! -name '*.json' | wc -l)
+echo "corpus: $CORPUS, $FILES files, $SIZE bytes"
+
+"$BIN" parse --kind nginx "$CORPUS/nginx.conf" >/dev/null || { echo "gatelint parse failed"; exit 1; }
+
+JSON=$(mktemp)
+hyperfine -N -w 1 -r 5 --export-json "$JSON" \
+  -n gatelint "$BIN parse --kind nginx --format crossplane $CORPUS/nginx.conf" \
+  -n gatelint-json "$BIN parse --kind nginx $CORPUS/nginx.conf" \
+  -n crossplane "$CROSSPLANE parse -o /dev/null $CORPUS/nginx.conf" >/dev/null
+python3 - "$JSON" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+cp = r["crossplane"]["median"]
+for name in ("gatelint", "gatelint-json", "crossplane"):
+    m = r[name]["median"]
+    print(f"{name:14s} median {m*1000:9.1f} ms  (min {r[name]['min']*1000:.1f}, max {r[name]['max']*1000:.1f})  crossplane/this = {cp/m:6.1f}x")
+PY
+rm -f "$JSON"
+
+for fmt in crossplane json; do
+  RSS=$( { /usr/bin/time -v "$BIN" parse --kind nginx --format $fmt "$CORPUS/nginx.conf" >/dev/null; } 2>&1 | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}')
+  python3 -c "import sys; k=int(sys.argv[1]); s=int(sys.argv[2]); print(f'peak RSS ({sys.argv[3]}): {k} KiB = {k*1024/s:.2f}x the corpus size')" "$RSS" "$SIZE" "$fmt"
+done
+
+"$TARGET/release/examples/nginx_throughput" "$CORPUS" 3

@@ -1,0 +1,25 @@
+//! Fuzz the nginx parser: any bytes must parse without panicking, and the tree must give
+//! the input back byte for byte.
+//!
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run nginx_parse --fuzz-dir testdata/fuzz`
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let tree = gatelint::syntax::nginx::parse(data);
+    assert_eq!(tree.check_lossless(data), Ok(()));
+    let mut back = Vec::with_capacity(data.len());
+    for p in tree.pieces() {
+        back.extend_from_slice(&data[p.range.as_range()]);
+    }
+    assert!(back == data);
+    for d in tree.all(data) {
+        let _ = d.name();
+        let _ = d.block_path();
+        for a in d.args() {
+            let _ = a.value();
+        }
+        assert!(d.span().end as usize <= data.len());
+    }
+});
