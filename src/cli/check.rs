@@ -154,11 +154,10 @@ pub fn run(
                 if broken_paths.contains(&f.path) {
                     return false;
                 }
-                match kinds.iter().find(|(p, _)| *p == f.path).map(|(_, k)| *k) {
-                    Some(FileKind::Nginx) => crate::workspace::nginx_load::parses(f),
-                    Some(kind) => crate::workspace::parses(kind, f),
-                    None => false,
-                }
+                kinds
+                    .iter()
+                    .find(|(p, _)| *p == f.path)
+                    .is_some_and(|(_, k)| crate::workspace::parses(*k, f))
             };
             fix_to_fixpoint(
                 &mut ws.files,

@@ -7,7 +7,7 @@ use crate::model::nginx::{Arg, BlockId, BlockKind, Directive, NginxModel};
 use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Expansion stops past this many directives in one model: a file that includes another
 /// twice, which includes another twice, … grows exponentially.
@@ -31,18 +31,10 @@ pub fn load_root(
     main: &Path,
     prefix: Option<&Path>,
 ) -> Vec<FileId> {
-    let mut visited: Vec<Option<Loaded>> = Vec::new();
-    let mut ids: Vec<FileId> = Vec::new();
-    let mut visit = |v: VisitedFile| {
-        let display = source_map(ws_root(&ws.root), &v.path);
-        let file = ws.add_file(display, v.text, FileKind::Nginx);
-        if visited.len() <= v.index {
-            visited.resize_with(v.index + 1, || None);
-        }
-        ids.push(file);
-        visited[v.index] = Some(Loaded { file, tree: v.tree });
-    };
-    let result = match walk(main, prefix, source, WalkOptions::default(), &mut visit) {
+    let mut raw: Vec<VisitedFile> = Vec::new();
+    let result = match walk(main, prefix, source, WalkOptions::default(), &mut |v| {
+        raw.push(v)
+    }) {
         Ok(r) => r,
         Err(e) => {
             ws.errors.push(LoadError::Unreadable {
@@ -52,6 +44,16 @@ pub fn load_root(
             return Vec::new();
         }
     };
+    let mut visited: Vec<Option<Loaded>> = Vec::new();
+    let mut ids: Vec<FileId> = Vec::new();
+    for v in raw {
+        let file = ws.add_file(source.map(&v.path), v.text, FileKind::Nginx);
+        if visited.len() <= v.index {
+            visited.resize_with(v.index + 1, || None);
+        }
+        ids.push(file);
+        visited[v.index] = Some(Loaded { file, tree: v.tree });
+    }
     // Syntax errors of every file (once per file, however often it is reached).
     for l in visited.iter().flatten() {
         ws.record_nginx_syntax(l.file, &l.tree);
@@ -162,15 +164,6 @@ fn implied_context(tree: &NginxTree, text: &[u8]) -> BlockKind {
     } else {
         BlockKind::Location
     }
-}
-
-fn ws_root(root: &Option<PathBuf>) -> Option<&Path> {
-    root.as_deref()
-}
-
-/// Map an absolute path under the run's root, as [`StackSource::map`] does.
-fn source_map(root: Option<&Path>, path: &Path) -> PathBuf {
-    StackSource::new(root.map(Path::to_path_buf)).map(path)
 }
 
 /// One level of the expansion: the directives of `iter` go into `block`.
@@ -311,11 +304,6 @@ fn is_crlf(text: &[u8]) -> bool {
     text.iter()
         .position(|b| *b == b'\n')
         .is_some_and(|i| i > 0 && text[i - 1] == b'\r')
-}
-
-/// Re-export for the file kinds test: the path a loaded file is shown with.
-pub fn display_path(root: Option<&Path>, path: &Path) -> PathBuf {
-    source_map(root, path)
 }
 
 /// Parse one nginx text and say whether it has no syntax error (for the fix loop).
