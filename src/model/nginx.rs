@@ -122,8 +122,8 @@ pub struct Directive {
     /// The block the directive opens, if it is a block directive.
     pub block: Option<BlockId>,
     /// The whitespace before the directive on its line, when it starts a line; new
-    /// sibling lines take it.
-    pub indent: Option<String>,
+    /// sibling lines take it. Common indentations are shared, not allocated.
+    pub indent: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl Directive {
@@ -163,6 +163,20 @@ pub struct NginxModel {
     pub roots: Vec<BlockId>,
     /// Files whose lines end in CRLF: lines a fix inserts there end the same way.
     pub crlf_files: std::collections::HashSet<FileId>,
+}
+
+/// The indentation `bytes` as a shared string when it is a common one (up to 32 spaces or
+/// 8 tabs), else an owned copy.
+pub fn intern_indent(bytes: &[u8]) -> std::borrow::Cow<'static, str> {
+    const SPACES: &str = "                                ";
+    const TABS: &str = "\t\t\t\t\t\t\t\t";
+    if bytes.len() <= SPACES.len() && bytes.iter().all(|b| *b == b' ') {
+        return std::borrow::Cow::Borrowed(&SPACES[..bytes.len()]);
+    }
+    if bytes.len() <= TABS.len() && bytes.iter().all(|b| *b == b'\t') {
+        return std::borrow::Cow::Borrowed(&TABS[..bytes.len()]);
+    }
+    std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Directives whose several occurrences at one level add up, and which are inherited only
@@ -327,7 +341,7 @@ impl NginxModel {
             .iter()
             .find_map(|d| self.directive(*d).indent.clone())
         {
-            return ind;
+            return ind.into_owned();
         }
         let outer = b
             .directive

@@ -230,9 +230,7 @@ fn build_model(
             range: d.span(),
             parent: block,
             block: None,
-            indent: d
-                .indentation()
-                .map(|b| String::from_utf8_lossy(b).into_owned()),
+            indent: d.indentation().map(crate::model::nginx::intern_indent),
         });
         match d.end() {
             DirectiveEnd::Block { open, close } => {

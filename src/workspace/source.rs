@@ -65,14 +65,18 @@ impl StackSource {
         if let Some(t) = self.overlay.get(&p) {
             return Ok(t.clone());
         }
-        let meta = std::fs::metadata(&p)?;
-        if meta.len() > u32::MAX as u64 {
+        use std::io::Read;
+        let mut f = std::fs::File::open(&p)?;
+        let len = f.metadata()?.len();
+        if len > u32::MAX as u64 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "file is larger than 4 GiB",
             ));
         }
-        std::fs::read(&p)
+        let mut buf = Vec::with_capacity(len as usize);
+        f.read_to_end(&mut buf)?;
+        Ok(buf)
     }
 
     /// The files matching a glob pattern, through the root, overlay included.
@@ -151,6 +155,8 @@ impl crate::model::fpm::FileSource for StackSource {
             .skip(1)
             .find(|a| !a.as_os_str().to_string_lossy().contains(['*', '?', '[']));
         let mut out = self.glob_paths(p).unwrap_or_default();
+        // FPM's glob runs with GLOB_MARK and skips the folders it marks.
+        out.retain(|p| !p.is_dir());
         if out.is_empty() {
             let dir_known = literal.is_some_and(|d| {
                 let mapped = self.map(d);
