@@ -65,7 +65,19 @@ crate::rule_pack! {
 use crate::model::nginx::{BlockId, DirectiveId, NginxModel};
 use crate::model::nginx_values::{is_ip_literal, parse_pass, PassKind, PassTarget};
 
-/// Every `*_pass` directive with its parsed target (unparsable ones are left out: the
+/// True when `block` is in the http module (the stream and mail modules have their own
+/// `proxy_pass`, which takes a bare address).
+pub fn in_http(model: &NginxModel, block: BlockId) -> bool {
+    use crate::model::nginx::BlockKind::*;
+    !model.ancestors(block).any(|b| {
+        matches!(
+            model.block(b).kind,
+            Stream | StreamServer | StreamUpstream | Mail | MailServer
+        )
+    })
+}
+
+/// Every `*_pass` directive of the http module with its parsed target (unparsable ones are left out: the
 /// nginx -t checks report those).
 pub fn pass_directives(model: &NginxModel) -> Vec<(DirectiveId, PassTarget)> {
     model
@@ -74,6 +86,9 @@ pub fn pass_directives(model: &NginxModel) -> Vec<(DirectiveId, PassTarget)> {
         .enumerate()
         .filter_map(|(i, d)| {
             let kind = PassKind::of(&d.name)?;
+            if !in_http(model, d.parent) {
+                return None;
+            }
             let target = parse_pass(kind, d.arg(0)?).ok()?;
             Some((DirectiveId(i as u32), target))
         })

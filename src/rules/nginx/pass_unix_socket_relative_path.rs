@@ -29,6 +29,9 @@ impl Rule for PassUnixSocketRelativePath {
             let Some(kind) = PassKind::of(&d.name) else {
                 continue;
             };
+            if !super::in_http(m, d.parent) {
+                continue;
+            }
             let Some(arg) = d.args.first() else { continue };
             if parse_pass(kind, &arg.value) != Err(PassError::RelativeSocket) {
                 continue;

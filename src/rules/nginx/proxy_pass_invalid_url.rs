@@ -29,6 +29,9 @@ impl Rule for ProxyPassInvalidUrl {
             let Some(kind) = PassKind::of(&d.name) else {
                 continue;
             };
+            if !super::in_http(m, d.parent) {
+                continue;
+            }
             let Some(arg) = d.args.first() else { continue };
             let v = arg.value.as_str();
             // A URL given to a directive that takes a bare address.

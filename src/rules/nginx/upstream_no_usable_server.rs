@@ -18,8 +18,11 @@ static META: RuleMeta = RuleMeta {
     options: &[],
 };
 
-/// Directives that fill an upstream by other means (third-party modules, NGINX Plus).
-const DYNAMIC: [&str; 6] = [
+/// Directives that fill an upstream by other means: a shared-memory `zone` (servers added
+/// through the NGINX Plus API), `state` files, includes, third-party modules.
+const DYNAMIC: [&str; 8] = [
+    "zone",
+    "state",
     "include",
     "server_resolver",
     "dynamic_upstream",
