@@ -61,7 +61,7 @@ impl Rule for VariableProxyPassHostNotInResolver {
                 .filter(|a| !a.value.contains('='))
                 .all(|a| is_public_address(&a.value));
             let localhost = host == "localhost";
-            if !localhost && !(public_only && !host.contains('.')) {
+            if !localhost && (!public_only || host.contains('.')) {
                 continue;
             }
             let why = if localhost {
