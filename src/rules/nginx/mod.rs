@@ -77,6 +77,15 @@ pub fn in_http(model: &NginxModel, block: BlockId) -> bool {
     })
 }
 
+/// True when `block` belongs to a whole configuration (a root file with its `http` block),
+/// not to a fragment read alone: upstreams, resolvers and implicit upstreams may be
+/// defined in the files a fragment's root holds, so rules that need them skip fragments.
+pub fn complete(model: &NginxModel, block: BlockId) -> bool {
+    use crate::model::nginx::BlockKind;
+    model.enclosing(block, BlockKind::Http).is_some()
+        && model.block(model.main_of(block)).kind == BlockKind::Main
+}
+
 /// Every `*_pass` directive of the http module with its parsed target (unparsable ones are left out: the
 /// nginx -t checks report those).
 pub fn pass_directives(model: &NginxModel) -> Vec<(DirectiveId, PassTarget)> {

@@ -34,6 +34,9 @@ impl Rule for ProxyPassUnknownUpstream {
                 continue;
             };
             let d = m.directive(id);
+            if !super::complete(m, d.parent) {
+                continue;
+            }
             if upstream_for(m, d.parent, host).is_some()
                 || (t.kind == PassKind::Proxy && is_ip_literal(host))
             {

@@ -36,6 +36,9 @@ impl Rule for ProxyPassVariableWithoutResolver {
                 continue;
             }
             let block = d.parent;
+            if !super::complete(model, block) {
+                continue;
+            }
             if model.effective(block, "resolver").is_some() {
                 continue;
             }
@@ -78,7 +81,7 @@ impl Rule for ProxyPassVariableWithoutResolver {
                                         .iter()
                                         .find(|h| !host_needs_no_dns(model, block, &strip_url(h)))
                                     {
-                                        bad = Some(h.clone());
+                                        bad = Some(strip_url(h));
                                         break;
                                     }
                                 }

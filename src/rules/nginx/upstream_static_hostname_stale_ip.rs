@@ -31,6 +31,9 @@ impl Rule for UpstreamStaticHostnameStaleIp {
         let mut found: Vec<(DirectiveId, String)> = Vec::new();
         for (id, t) in pass_directives(m) {
             let d = m.directive(id);
+            if !super::complete(m, d.parent) {
+                continue;
+            }
             if d.args.first().is_some_and(|a| a.value.contains('$')) {
                 continue;
             }

@@ -31,6 +31,9 @@ impl Rule for VariableProxyPassHostNotInResolver {
         let m = &cx.stack.nginx;
         for (id, t) in pass_directives(m) {
             let d = m.directive(id);
+            if !super::complete(m, d.parent) {
+                continue;
+            }
             let Some(arg) = d.args.first() else { continue };
             if !arg.value.contains('$') {
                 continue;
