@@ -23,6 +23,8 @@ pub mod proxy_ssl_sni_disabled;
 pub mod proxy_ssl_verify_depth_too_low;
 pub mod proxy_ssl_verify_without_trusted_cert;
 pub mod temp_file_write_size_invalid;
+#[cfg(test)]
+mod tests;
 pub mod timeouts;
 pub mod tls;
 pub mod upstream_down_placeholder_breaks_single_server;

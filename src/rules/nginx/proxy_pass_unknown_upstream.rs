@@ -75,7 +75,7 @@ impl Rule for ProxyPassUnknownUpstream {
 }
 
 /// True when two names differ only in case, `-`/`_`, or by one character.
-fn similar(a: &str, b: &str) -> bool {
+pub fn similar(a: &str, b: &str) -> bool {
     let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");
     let (a, b) = (norm(a), norm(b));
     if a == b {
