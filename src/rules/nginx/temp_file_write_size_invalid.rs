@@ -4,7 +4,7 @@
 use super::buffers::{effective, is_loc_level, names, sets_any, MODULES};
 use super::util::set_scalar;
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
-use crate::model::nginx::BlockId;
+use crate::model::nginx::{BlockId, BlockKind};
 use crate::model::nginx_values::format_size;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
@@ -34,6 +34,11 @@ impl Rule for TempFileWriteSizeInvalid {
                 continue;
             }
             let block = BlockId(i as u32);
+            // nginx checks the relations when it merges into a server or location: an
+            // http block without servers is never checked.
+            if blk.kind == BlockKind::Http && m.here(block, "server").next().is_none() {
+                continue;
+            }
             for module in MODULES {
                 if !sets_any(m, block, module) {
                     continue;

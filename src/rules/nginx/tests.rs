@@ -212,3 +212,12 @@ fn worker_limits_only_for_configurations_that_proxy() {
         .is_empty());
     assert!(run("nginx-rlimit-nofile-too-low", text).0.is_empty());
 }
+
+#[test]
+fn http_buffers_are_checked_only_when_a_server_merges_them() {
+    // nginx -t accepts this: no server, no merge.
+    let alone = http("    proxy_buffer_size 16k;\n    proxy_buffers 4 4k;\n");
+    assert!(run("busy-buffers-size-invalid", &alone).0.is_empty());
+    let with_server = http("    proxy_buffer_size 16k;\n    proxy_buffers 4 4k;\n    server {}\n");
+    assert_eq!(run("busy-buffers-size-invalid", &with_server).0.len(), 1);
+}
