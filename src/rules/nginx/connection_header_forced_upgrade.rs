@@ -2,7 +2,7 @@
 //! a literal, so every ordinary request asks the backend to switch protocols.
 
 use super::pass_directives;
-use super::util::location_text;
+use super::util::{http_of, insert_line, location_text};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::model::nginx::{BlockId, NginxModel};
 use crate::model::nginx_values::PassKind;
@@ -53,6 +53,7 @@ impl Rule for ConnectionHeaderForcedUpgrade {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let m = &cx.stack.nginx;
         let mut seen = HashSet::new();
+        let mut map_offered = HashSet::new();
         for (id, t) in pass_directives(m) {
             if t.kind != PassKind::Proxy {
                 continue;
@@ -93,9 +94,38 @@ impl Rule for ConnectionHeaderForcedUpgrade {
                         Applicability::Unsafe,
                         vec![Edit::replace(d.file, arg.range, var)],
                     ));
+                } else if let Some(http) = http_of(m, block).filter(|h| {
+                    // One finding per http block brings the map; the others get their fix
+                    // in the next round, once the map exists.
+                    super::complete(m, block)
+                        && !defines(m, "$connection_upgrade")
+                        && map_offered.insert(*h)
+                }) {
+                    let indent = m.child_indent(http);
+                    let nl = m.newline(m.block(http).file);
+                    let map = format!(
+                        "map $http_upgrade $connection_upgrade {{{nl}{indent}    default upgrade;{nl}{indent}    ''      close;{nl}{indent}}}"
+                    );
+                    if let Some(insert) = insert_line(m, cx.files, http, &map) {
+                        diag = diag.with_fix(Fix::new(
+                            "send $connection_upgrade from a map of $http_upgrade",
+                            Applicability::Unsafe,
+                            vec![
+                                insert,
+                                Edit::replace(d.file, arg.range, "$connection_upgrade"),
+                            ],
+                        ));
+                    }
                 }
                 out.push(diag);
             }
         }
     }
+}
+
+/// True when some `map` or `set` of the configuration defines `var`.
+fn defines(m: &NginxModel, var: &str) -> bool {
+    m.directives.iter().any(|d| {
+        (d.name == "map" && d.arg(1) == Some(var)) || (d.name == "set" && d.arg(0) == Some(var))
+    })
 }

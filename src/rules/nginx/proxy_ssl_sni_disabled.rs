@@ -2,7 +2,7 @@
 //! so the TLS handshake carries no server name.
 
 use super::tls::tls_passes;
-use super::util::{eff_flag, set_scalar};
+use super::util::{eff_flag, set_scalar, upstream_for};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::model::nginx_values::{is_ip_literal, Endpoint};
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -35,8 +35,10 @@ impl Rule for ProxySslSniDisabled {
             if eff_flag(m, d.parent, &name, false) {
                 continue;
             }
+            // Only a DNS name has a server name to send: an address has none, and an
+            // upstream block's name is no name the backend knows (proxy-ssl-name-is-ip).
             if let Endpoint::Host { host, .. } = &t.endpoint {
-                if is_ip_literal(host) {
+                if is_ip_literal(host) || upstream_for(m, d.parent, host).is_some() {
                     continue;
                 }
             }
