@@ -303,7 +303,7 @@ pub fn line_range(m: &NginxModel, files: &Files, id: DirectiveId) -> TextRange {
         end += 1;
     }
     if end < text.len() && text[end] == b'\n' {
-        TextRange::from_usize(d.range.start as usize - ind.len(), end + 1)
+        TextRange::from_usize((d.range.start as usize).saturating_sub(ind.len()), end + 1)
     } else {
         d.range
     }
