@@ -1,15 +1,94 @@
 //! Rules that read nginx alone.
 
+pub mod buffers;
+pub mod busy_buffers_size_invalid;
+pub mod connection_header_forced_upgrade;
+#[cfg(test)]
+mod corpus_tests;
+pub mod fastcgi_upstream_keepalive_without_keep_conn;
+pub mod nginx_rlimit_nofile_too_low;
+#[cfg(test)]
+mod nginx_t_tests;
+pub mod nginx_worker_connections_too_low_for_proxy;
+pub mod pass_unix_socket_relative_path;
+pub mod proxy_connect_timeout_too_low;
+pub mod proxy_pass_invalid_url;
+pub mod proxy_pass_unknown_upstream;
+pub mod proxy_pass_uri_not_allowed;
 pub mod proxy_pass_variable_without_resolver;
+pub mod proxy_read_timeout_too_low;
+pub mod proxy_scheme_port_mismatch;
+pub mod proxy_ssl_name_is_ip;
+pub mod proxy_ssl_sni_disabled;
+pub mod proxy_ssl_verify_depth_too_low;
+pub mod proxy_ssl_verify_without_trusted_cert;
+pub mod temp_file_write_size_invalid;
+#[cfg(test)]
+mod tests;
+pub mod timeouts;
+pub mod tls;
+pub mod upstream_down_placeholder_breaks_single_server;
+pub mod upstream_header_buffer_too_small;
+pub mod upstream_keepalive_without_http11;
+pub mod upstream_localhost_dual_stack;
+pub mod upstream_no_usable_server;
+pub mod upstream_static_hostname_stale_ip;
+pub mod util;
+pub mod variable_proxy_pass_host_not_in_resolver;
 
 crate::rule_pack! {
+    "proxy-pass-invalid-url" => proxy_pass_invalid_url::ProxyPassInvalidUrl,
+    "pass-unix-socket-relative-path" => pass_unix_socket_relative_path::PassUnixSocketRelativePath,
+    "proxy-pass-unknown-upstream" => proxy_pass_unknown_upstream::ProxyPassUnknownUpstream,
+    "proxy-pass-uri-not-allowed" => proxy_pass_uri_not_allowed::ProxyPassUriNotAllowed,
     "proxy-pass-variable-without-resolver" => proxy_pass_variable_without_resolver::ProxyPassVariableWithoutResolver,
+    "variable-proxy-pass-host-not-in-resolver" => variable_proxy_pass_host_not_in_resolver::VariableProxyPassHostNotInResolver,
+    "upstream-static-hostname-stale-ip" => upstream_static_hostname_stale_ip::UpstreamStaticHostnameStaleIp,
+    "upstream-localhost-dual-stack" => upstream_localhost_dual_stack::UpstreamLocalhostDualStack,
+    "upstream-no-usable-server" => upstream_no_usable_server::UpstreamNoUsableServer,
+    "upstream-down-placeholder-breaks-single-server" => upstream_down_placeholder_breaks_single_server::UpstreamDownPlaceholderBreaksSingleServer,
+    "upstream-keepalive-without-http11" => upstream_keepalive_without_http11::UpstreamKeepaliveWithoutHttp11,
+    "fastcgi-upstream-keepalive-without-keep-conn" => fastcgi_upstream_keepalive_without_keep_conn::FastcgiUpstreamKeepaliveWithoutKeepConn,
+    "connection-header-forced-upgrade" => connection_header_forced_upgrade::ConnectionHeaderForcedUpgrade,
+    "busy-buffers-size-invalid" => busy_buffers_size_invalid::BusyBuffersSizeInvalid,
+    "temp-file-write-size-invalid" => temp_file_write_size_invalid::TempFileWriteSizeInvalid,
+    "upstream-header-buffer-too-small" => upstream_header_buffer_too_small::UpstreamHeaderBufferTooSmall,
+    "proxy-read-timeout-too-low" => proxy_read_timeout_too_low::ProxyReadTimeoutTooLow,
+    "proxy-connect-timeout-too-low" => proxy_connect_timeout_too_low::ProxyConnectTimeoutTooLow,
+    "proxy-ssl-sni-disabled" => proxy_ssl_sni_disabled::ProxySslSniDisabled,
+    "proxy-ssl-name-is-ip" => proxy_ssl_name_is_ip::ProxySslNameIsIp,
+    "proxy-ssl-verify-depth-too-low" => proxy_ssl_verify_depth_too_low::ProxySslVerifyDepthTooLow,
+    "proxy-ssl-verify-without-trusted-cert" => proxy_ssl_verify_without_trusted_cert::ProxySslVerifyWithoutTrustedCert,
+    "proxy-scheme-port-mismatch" => proxy_scheme_port_mismatch::ProxySchemePortMismatch,
+    "nginx-worker-connections-too-low-for-proxy" => nginx_worker_connections_too_low_for_proxy::NginxWorkerConnectionsTooLowForProxy,
+    "nginx-rlimit-nofile-too-low" => nginx_rlimit_nofile_too_low::NginxRlimitNofileTooLow,
 }
 
 use crate::model::nginx::{BlockId, DirectiveId, NginxModel};
 use crate::model::nginx_values::{is_ip_literal, parse_pass, PassKind, PassTarget};
 
-/// Every `*_pass` directive with its parsed target (unparsable ones are left out: the
+/// True when `block` is in the http module (the stream and mail modules have their own
+/// `proxy_pass`, which takes a bare address).
+pub fn in_http(model: &NginxModel, block: BlockId) -> bool {
+    use crate::model::nginx::BlockKind::*;
+    !model.ancestors(block).any(|b| {
+        matches!(
+            model.block(b).kind,
+            Stream | StreamServer | StreamUpstream | Mail | MailServer
+        )
+    })
+}
+
+/// True when `block` belongs to a whole configuration (a root file with its `http` block),
+/// not to a fragment read alone: upstreams, resolvers and implicit upstreams may be
+/// defined in the files a fragment's root holds, so rules that need them skip fragments.
+pub fn complete(model: &NginxModel, block: BlockId) -> bool {
+    use crate::model::nginx::BlockKind;
+    model.enclosing(block, BlockKind::Http).is_some()
+        && model.block(model.main_of(block)).kind == BlockKind::Main
+}
+
+/// Every `*_pass` directive of the http module with its parsed target (unparsable ones are left out: the
 /// nginx -t checks report those).
 pub fn pass_directives(model: &NginxModel) -> Vec<(DirectiveId, PassTarget)> {
     model
@@ -18,6 +97,9 @@ pub fn pass_directives(model: &NginxModel) -> Vec<(DirectiveId, PassTarget)> {
         .enumerate()
         .filter_map(|(i, d)| {
             let kind = PassKind::of(&d.name)?;
+            if !in_http(model, d.parent) {
+                return None;
+            }
             let target = parse_pass(kind, d.arg(0)?).ok()?;
             Some((DirectiveId(i as u32), target))
         })
@@ -77,7 +159,7 @@ pub fn host_needs_no_dns(model: &NginxModel, block: BlockId, host: &str) -> bool
     } else {
         h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h)
     };
-    is_ip_literal(bare) || model.upstream_named(block, h).is_some()
+    is_ip_literal(bare) || util::upstream_for(model, block, h).is_some()
 }
 
 /// The variable names (without `$`, braces removed) used in `text`.
@@ -102,4 +184,24 @@ pub fn variables_in(text: &str) -> Vec<&str> {
         }
     }
     out
+}
+
+/// True when a `*_pass` without variables elsewhere in the configuration names `host:port`:
+/// nginx then keeps an implicit upstream of that name, and a pass with variables that names
+/// the same host and port uses it instead of the resolver.
+pub fn implicit_upstream(
+    model: &NginxModel,
+    block: BlockId,
+    host: &str,
+    port: Option<u16>,
+) -> bool {
+    use crate::model::nginx_values::Endpoint;
+    let main = model.main_of(block);
+    pass_directives(model).into_iter().any(|(id, t)| {
+        let d = model.directive(id);
+        if model.main_of(d.parent) != main || d.arg(0).is_some_and(|a| a.contains('$')) {
+            return false;
+        }
+        matches!(&t.endpoint, Endpoint::Host { host: h, port: p } if h == host && *p == port)
+    })
 }

@@ -36,6 +36,9 @@ impl Rule for ProxyPassVariableWithoutResolver {
                 continue;
             }
             let block = d.parent;
+            if !super::complete(model, block) {
+                continue;
+            }
             if model.effective(block, "resolver").is_some() {
                 continue;
             }
@@ -48,30 +51,52 @@ impl Rule for ProxyPassVariableWithoutResolver {
                 }
                 Endpoint::Variable => {
                     let vars = variables_in(address);
-                    // A host built only from variables whose every value needs no DNS is fine.
-                    let mut bad = None;
-                    for v in &vars {
-                        match variable_values(model, block, v) {
-                            Some(values) => {
-                                if let Some(h) = values
-                                    .iter()
-                                    .find(|h| !host_needs_no_dns(model, block, &strip_url(h)))
-                                {
-                                    bad = Some(h.clone());
+                    // A literal upstream name or address before the first variable
+                    // (`http://backend$route`, `127.0.0.1:8080$request_uri`) is the host,
+                    // when the variables continue with the path.
+                    let head = &address[..address.find('$').unwrap_or(0)];
+                    if !head.is_empty() && host_needs_no_dns(model, block, head) {
+                        continue;
+                    }
+                    // A value computed by code (njs, Lua, Perl, an auth subrequest) is
+                    // unknown: it may well be an address.
+                    if vars.iter().any(|v| set_by_code(model, v)) {
+                        continue;
+                    }
+                    if let Some((host, _)) =
+                        super::variable_proxy_pass_host_not_in_resolver::literal_host(address)
+                    {
+                        if !host_needs_no_dns(model, block, &host) {
+                            Some(host)
+                        } else {
+                            None
+                        }
+                    } else {
+                        // A host built only from variables whose every value needs no DNS is fine.
+                        let mut bad = None;
+                        for v in &vars {
+                            match variable_values(model, block, v) {
+                                Some(values) => {
+                                    if let Some(h) = values
+                                        .iter()
+                                        .find(|h| !host_needs_no_dns(model, block, &strip_url(h)))
+                                    {
+                                        bad = Some(strip_url(h));
+                                        break;
+                                    }
+                                }
+                                None => {
+                                    bad = Some(format!("${v}"));
                                     break;
                                 }
                             }
-                            None => {
-                                bad = Some(format!("${v}"));
-                                break;
-                            }
                         }
-                    }
-                    if vars.len() == 1 && address.trim_start_matches('$') == vars[0] {
-                        bad
-                    } else {
-                        // Variables mixed with text (`$name.example.com`) always make a name.
-                        bad.or_else(|| Some(address.to_string()))
+                        if vars.len() == 1 && address.trim_start_matches('$') == vars[0] {
+                            bad
+                        } else {
+                            // Variables mixed with text (`$name.example.com`) always make a name.
+                            bad.or_else(|| Some(address.to_string()))
+                        }
                     }
                 }
             };
@@ -104,4 +129,24 @@ impl Rule for ProxyPassVariableWithoutResolver {
 fn strip_url(value: &str) -> String {
     let rest = value.split_once("://").map(|(_, r)| r).unwrap_or(value);
     rest.split('/').next().unwrap_or(rest).to_string()
+}
+
+/// Directives that set a variable from code or a subrequest, whose values gatelint cannot see.
+const CODE_SETTERS: [&str; 7] = [
+    "js_set",
+    "auth_request_set",
+    "perl_set",
+    "set_by_lua",
+    "set_by_lua_block",
+    "set_by_lua_file",
+    "njs_set",
+];
+
+/// True when variable `name` (without `$`) is set by code somewhere in the configuration.
+fn set_by_code(model: &crate::model::nginx::NginxModel, name: &str) -> bool {
+    let var = format!("${name}");
+    model
+        .directives
+        .iter()
+        .any(|d| CODE_SETTERS.contains(&d.name.as_str()) && d.arg(0) == Some(var.as_str()))
 }
