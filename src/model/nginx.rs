@@ -163,6 +163,9 @@ pub struct NginxModel {
     pub roots: Vec<BlockId>,
     /// Files whose lines end in CRLF: lines a fix inserts there end the same way.
     pub crlf_files: std::collections::HashSet<FileId>,
+    /// (http block, lowercased name) → upstream block, built on first use: configurations
+    /// with thousands of upstreams are looked up once per `*_pass`.
+    upstream_index: std::sync::OnceLock<std::collections::HashMap<(BlockId, String), BlockId>>,
 }
 
 /// The indentation `bytes` as a shared string when it is a common one (up to 32 spaces or
@@ -358,10 +361,25 @@ impl NginxModel {
             let d = self.directive(*d);
             (d.name == "http").then_some(d.block).flatten()
         })?;
-        self.here(http, "upstream").find_map(|d| {
-            let d = self.directive(d);
-            (d.arg(0) == Some(name)).then_some(d.block).flatten()
-        })
+        self.upstream_in(http, name)
+    }
+
+    /// The `upstream` block named `name` (compared without case, as nginx does) written
+    /// directly in block `http` (includes expanded).
+    pub fn upstream_in(&self, http: BlockId, name: &str) -> Option<BlockId> {
+        let index = self.upstream_index.get_or_init(|| {
+            let mut map = std::collections::HashMap::new();
+            for d in &self.directives {
+                let (Some(b), Some(n)) = (d.block, d.arg(0)) else {
+                    continue;
+                };
+                if d.name == "upstream" && self.block(b).kind == BlockKind::Upstream {
+                    map.entry((d.parent, n.to_ascii_lowercase())).or_insert(b);
+                }
+            }
+            map
+        });
+        index.get(&(http, name.to_ascii_lowercase())).copied()
     }
 }
 

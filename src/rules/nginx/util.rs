@@ -114,14 +114,7 @@ pub fn http_of(m: &NginxModel, block: BlockId) -> Option<BlockId> {
 /// The `upstream` block named `name` that a pass in `block` uses, if any (case-insensitive,
 /// as nginx compares upstream names).
 pub fn upstream_for(m: &NginxModel, block: BlockId, name: &str) -> Option<BlockId> {
-    let http = http_of(m, block)?;
-    m.here(http, "upstream").find_map(|d| {
-        let d = m.directive(d);
-        d.arg(0)
-            .is_some_and(|n| n.eq_ignore_ascii_case(name))
-            .then_some(d.block)
-            .flatten()
-    })
+    m.upstream_in(http_of(m, block)?, name)
 }
 
 /// Every http `upstream` block of the run, with its opening directive.
