@@ -83,8 +83,8 @@ macro_rules! rule_pack {
 fn packs() -> [(
     &'static [&'static dyn Rule],
     &'static [(&'static str, &'static str)],
-); 1] {
-    [(nginx::RULES, nginx::DOCS)]
+); 2] {
+    [(nginx::RULES, nginx::DOCS), (nginx_t::RULES, nginx_t::DOCS)]
 }
 
 /// Every rule gatelint has, in a stable order.
