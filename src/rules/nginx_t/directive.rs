@@ -171,17 +171,34 @@ impl Rule for UnavailableInVersion {
     }
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(version) = cx.config.nginx_version.as_deref() else {
-            return;
-        };
+        // Without a target version the newest nginx is assumed: only directives nginx
+        // has dropped are missing from it.
+        let target = cx.config.nginx_version.as_deref();
         let model = &cx.stack.nginx;
         for v in visits(cx) {
             let d = model.directive(v.id);
             let specs = lookup(&d.name);
-            if specs.is_empty() || specs.iter().any(|s| available_in(s, version)) {
+            if specs.is_empty() {
                 continue;
             }
-            let Some(reason) = specs.iter().find_map(|s| unavailable_reason(s, version)) else {
+            let reason = match target {
+                Some(t) => {
+                    if specs.iter().any(|s| available_in(s, t)) {
+                        continue;
+                    }
+                    specs.iter().find_map(|s| unavailable_reason(s, t))
+                }
+                None => {
+                    if specs.iter().any(|s| s.removed.is_none()) {
+                        continue;
+                    }
+                    specs.iter().find_map(|s| {
+                        s.removed
+                            .map(|r| format!("`{}` was removed in nginx {r}", s.name))
+                    })
+                }
+            };
+            let Some(reason) = reason else {
                 continue;
             };
             out.push(
@@ -190,11 +207,19 @@ impl Rule for UnavailableInVersion {
                     VERSION.severity,
                     d.file,
                     d.name_range,
-                    format!("unknown directive \"{}\" (nginx {version})", d.name),
+                    match target {
+                        Some(t) => format!("unknown directive \"{}\" (nginx {t})", d.name),
+                        None => format!("unknown directive \"{}\" (current nginx)", d.name),
+                    },
                 )
-                .with_help(format!(
-                    "{reason}; the target version is {version} (`[nginx] version` or `--nginx-version`)"
-                )),
+                .with_help(match target {
+                    Some(t) => format!(
+                        "{reason}; the target version is {t} (`[nginx] version` or `--nginx-version`)"
+                    ),
+                    None => format!(
+                        "{reason}; set `[nginx] version` or `--nginx-version` when you target an older nginx"
+                    ),
+                }),
             );
         }
     }

@@ -3,6 +3,7 @@
 //! values — checked against nginx's own directive table.
 
 pub mod directive;
+pub mod handlers;
 pub mod listen;
 pub mod locations;
 pub mod ssl;
@@ -17,6 +18,7 @@ crate::rule_pack! {
     "nginx-invalid-argument-count" => directive::InvalidArgumentCount,
     "nginx-directive-duplicate" => values::DirectiveDuplicate,
     "nginx-invalid-value" => values::InvalidValue,
+    "nginx-map-invalid" => values::MapInvalid,
     "nginx-listen-invalid" => listen::ListenInvalid,
     "nginx-conflicting-server-name" => listen::ConflictingServerName,
     "nginx-duplicate-location" => locations::DuplicateLocation,

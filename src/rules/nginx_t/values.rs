@@ -2,6 +2,7 @@
 //! few handlers refuse: a second occurrence in one block, and values that do not parse.
 
 use super::directive::missing_module;
+use super::handlers::handler_value_error;
 use super::walk::{walk, Visit};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx::NginxModel;
@@ -45,6 +46,8 @@ const HANDLER_DUPLICATES: &[&str] = &[
     "proxy_redirect",
     "proxy_cookie_domain",
     "proxy_cookie_path",
+    "worker_connections",
+    "worker_processes",
 ];
 
 /// The directives of interest: read by nginx, accepted by the handler's first checks.
@@ -88,7 +91,37 @@ impl Rule for DirectiveDuplicate {
         let model = &cx.stack.nginx;
         // The first occurrence per (block, name); root and alias share one slot.
         let mut first: HashMap<(u32, &str), crate::model::nginx::DirectiveId> = HashMap::new();
+        let mut formats: HashMap<(u32, String), crate::model::nginx::DirectiveId> = HashMap::new();
         for (v, spec) in accepted(cx) {
+            let d = model.directive(v.id);
+            if d.name == "log_format" {
+                // Names are per http block (the main conf of the log module).
+                let http = model
+                    .ancestors(d.parent)
+                    .find(|b| model.block(*b).kind == crate::model::nginx::BlockKind::Http)
+                    .unwrap_or(d.parent);
+                let Some(name) = d.args.first() else { continue };
+                if let Some(prev) = formats.get(&(http.0, name.value.clone())) {
+                    let p = model.directive(*prev);
+                    out.push(
+                        Diagnostic::new(
+                            DUPLICATE.id,
+                            DUPLICATE.severity,
+                            d.file,
+                            name.range,
+                            format!("duplicate \"log_format\" name \"{}\"", name.value),
+                        )
+                        .with_related(
+                            p.file,
+                            p.name_range,
+                            "first defined here",
+                        ),
+                    );
+                } else {
+                    formats.insert((http.0, name.value.clone()), v.id);
+                }
+                continue;
+            }
             if !is_unique(spec) {
                 continue;
             }
@@ -196,7 +229,8 @@ impl Rule for InvalidValue {
         for (v, spec) in accepted(cx) {
             let d = model.directive(v.id);
             let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
-            let Some((i, message)) = value_error(spec, &args) else {
+            let found = value_error(spec, &args).or_else(|| handler_value_error(d));
+            let Some((i, message)) = found else {
                 continue;
             };
             let range = d.args.get(i).map_or(d.name_range, |a| a.range);
@@ -211,11 +245,60 @@ impl Rule for InvalidValue {
                 ValueKind::Size | ValueKind::Bufs => {
                     "a size is a number with an optional k or m suffix (`16k`, `1m`)".to_string()
                 }
-                _ => "write a whole number".to_string(),
+                ValueKind::Number => "write a whole number".to_string(),
+                _ => format!("see the `{}` directive in nginx's documentation", d.name),
             };
             out.push(
                 Diagnostic::new(VALUE.id, VALUE.severity, d.file, range, message).with_help(help),
             );
+        }
+    }
+}
+
+// ------------------------------------------------------------------ map
+
+/// `nginx-map-invalid`: a `map` block nginx refuses.
+pub struct MapInvalid;
+
+static MAP: RuleMeta = RuleMeta {
+    id: "nginx-map-invalid",
+    severity: Severity::Error,
+    kinds: &[FileKind::Nginx],
+    summary: "a map block has a line without exactly a key and a value, a second default, a repeated key or a bad variable",
+    fix: None,
+    options: &[],
+};
+
+impl Rule for MapInvalid {
+    fn meta(&self) -> &'static RuleMeta {
+        &MAP
+    }
+
+    fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
+        let model = &cx.stack.nginx;
+        for (v, _) in accepted(cx) {
+            let d = model.directive(v.id);
+            if d.name != "map" || model.block(d.parent).kind != crate::model::nginx::BlockKind::Http
+            {
+                continue;
+            }
+            let Some(body) = d.block else { continue };
+            for (n, arg, message) in super::handlers::map_errors(model, d) {
+                let (file, range) = match model.block(body).items.get(n) {
+                    Some(line) => {
+                        let l = model.directive(*line);
+                        (l.file, l.name_range)
+                    }
+                    None => (
+                        d.file,
+                        arg.and_then(|i| d.args.get(i))
+                            .map_or(d.name_range, |a| a.range),
+                    ),
+                };
+                out.push(Diagnostic::new(MAP.id, MAP.severity, file, range, message).with_help(
+                    "each line of a map body is `KEY VALUE;` (plus one `default VALUE;`, `hostnames;`, `volatile;`, `include FILE;`)",
+                ));
+            }
         }
     }
 }

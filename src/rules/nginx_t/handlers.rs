@@ -1,0 +1,106 @@
+//! Values checked by the handlers of a few common directives (not nginx's generic slots),
+//! with nginx's words: `worker_connections`, `worker_processes`, `return`, `location`,
+//! `error_log`, and the bodies of `map` blocks (`ngx_http_map()` in
+//! src/http/modules/ngx_http_map_module.c).
+
+use crate::model::nginx::{Directive, NginxModel};
+
+/// The log levels `error_log` takes (src/core/ngx_log.c).
+const LOG_LEVELS: &[&str] = &[
+    "stderr", "emerg", "alert", "crit", "error", "warn", "notice", "info", "debug",
+];
+
+fn is_number(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// nginx's message for a value one of these handlers refuses, with the argument index.
+pub fn handler_value_error(d: &Directive) -> Option<(usize, String)> {
+    let a0 = d.arg(0)?;
+    match d.name.as_str() {
+        "worker_connections" if !is_number(a0) => Some((0, format!("invalid number \"{a0}\""))),
+        "worker_processes" if a0 != "auto" && !is_number(a0) => {
+            Some((0, "\"worker_processes\" directive invalid value".into()))
+        }
+        "return" => {
+            let code_ok = is_number(a0) && a0.parse::<u32>().is_ok_and(|c| c <= 999);
+            let url = d.args.len() == 1
+                && ["http://", "https://", "$scheme"]
+                    .iter()
+                    .any(|p| a0.starts_with(p));
+            (!code_ok && !url).then(|| (0, format!("invalid return code \"{a0}\"")))
+        }
+        "location" if d.args.len() == 2 => (!matches!(a0, "=" | "~" | "~*" | "^~"))
+            .then(|| (0, format!("invalid location modifier \"{a0}\""))),
+        "error_log" => {
+            let mut seen: Vec<&str> = Vec::new();
+            for (i, a) in d.args.iter().enumerate().skip(1) {
+                let v = a.value.as_str();
+                if !LOG_LEVELS[1..].contains(&v) && !v.starts_with("debug_") {
+                    return Some((i, format!("invalid log level \"{v}\"")));
+                }
+                if seen.contains(&v) {
+                    return Some((i, format!("duplicate log level \"{v}\"")));
+                }
+                seen.push(v);
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Problems in one `map` block: its variable, and each line of its body.
+/// Returns (directive of the line or the map, argument index or None, message).
+pub fn map_errors(model: &NginxModel, map: &Directive) -> Vec<(usize, Option<usize>, String)> {
+    let mut out = Vec::new();
+    let Some(body) = map.block else { return out };
+    if let Some(var) = map.args.get(1) {
+        if !var.value.starts_with('$') || var.value.len() < 2 {
+            return vec![(
+                usize::MAX,
+                Some(1),
+                format!("invalid variable name \"{}\"", var.value),
+            )];
+        }
+    }
+    let mut has_default = false;
+    let mut keys: Vec<String> = Vec::new();
+    for (n, id) in model.block(body).items.iter().enumerate() {
+        let line = model.directive(*id);
+        let nargs = line.args.len();
+        let ok = match line.name.as_str() {
+            "hostnames" | "volatile" if nargs == 0 => true,
+            "include" if nargs == 1 => true,
+            _ => nargs == 1,
+        };
+        if !ok || line.block.is_some() {
+            out.push((n, None, "invalid number of the map parameters".to_string()));
+            continue;
+        }
+        if matches!(line.name.as_str(), "hostnames" | "volatile" | "include") && nargs != 1 {
+            continue;
+        }
+        if line.name == "default" {
+            if has_default {
+                out.push((n, None, "duplicate default map parameter".to_string()));
+            }
+            has_default = true;
+            continue;
+        }
+        if line.name.starts_with('~') {
+            continue;
+        }
+        let key = line
+            .name
+            .strip_prefix('\\')
+            .unwrap_or(&line.name)
+            .to_ascii_lowercase();
+        if keys.contains(&key) {
+            out.push((n, None, format!("conflicting parameter \"{}\"", line.name)));
+        } else {
+            keys.push(key);
+        }
+    }
+    out
+}
