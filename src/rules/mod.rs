@@ -79,11 +79,14 @@ macro_rules! rule_pack {
     };
 }
 
-/// The packs, in the order their rules run and are listed.
-fn packs() -> [(
+/// A pack: its rules and their docs.
+type Pack = (
     &'static [&'static dyn Rule],
     &'static [(&'static str, &'static str)],
-); 2] {
+);
+
+/// The packs, in the order their rules run and are listed.
+fn packs() -> [Pack; 2] {
     [(nginx::RULES, nginx::DOCS), (nginx_t::RULES, nginx_t::DOCS)]
 }
 

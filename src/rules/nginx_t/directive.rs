@@ -230,7 +230,7 @@ pub fn in_version(config: &Config, name: &str) -> bool {
     config
         .nginx_version
         .as_deref()
-        .is_none_or(|v| lookup(name).iter().any(|s| available_in(s, v)))
+        .map_or(true, |v| lookup(name).iter().any(|s| available_in(s, v)))
 }
 
 // ------------------------------------------------------------------ not allowed here

@@ -210,7 +210,7 @@ pub fn value_error(spec: &DirectiveSpec, args: &[&str]) -> Option<(usize, String
                 return Some((0, format!("\"{name}\" directive invalid value")));
             }
             let size = args.get(1)?;
-            if parse_size(size).is_none_or(|n| n == 0) {
+            if parse_size(size).map_or(true, |n| n == 0) {
                 return Some((1, format!("\"{name}\" directive invalid value")));
             }
             None

@@ -141,10 +141,13 @@ fn terminator_of(model: &NginxModel, offset: u32) -> Option<u32> {
     ))
 }
 
+/// An error with its place in nginx's reading order, rule, message and possible lines.
+type OrderedError = ((u8, u32), String, String, Vec<u32>);
+
 fn run_gatelint(dir: &Path, config: &Config) -> GatelintVerdict {
     let (ws, diags) = lint_dir(dir, config);
     let model = &ws.stack.nginx;
-    let mut errors: Vec<((u8, u32), String, String, Vec<u32>)> = Vec::new();
+    let mut errors: Vec<OrderedError> = Vec::new();
     let line = |f: &SourceFile, o: u32| f.line_col(o).line;
     for p in &ws.stack.problems {
         let f = ws.files.get(p.file);
@@ -169,7 +172,7 @@ fn run_gatelint(dir: &Path, config: &Config) -> GatelintVerdict {
             vec![line(f, d.range.start), line(f, term)],
         ));
     }
-    errors.sort_by(|a, b| a.0.cmp(&b.0));
+    errors.sort_by_key(|e| e.0);
     GatelintVerdict {
         all: errors
             .iter()
@@ -183,7 +186,7 @@ fn run_gatelint(dir: &Path, config: &Config) -> GatelintVerdict {
 fn agree(n: &NginxVerdict, g: &GatelintVerdict) -> bool {
     match (&g.first, n.refused) {
         (None, false) => true,
-        (Some((_, _, lines)), true) => n.line.is_none_or(|l| lines.contains(&l)),
+        (Some((_, _, lines)), true) => n.line.map_or(true, |l| lines.contains(&l)),
         _ => false,
     }
 }
