@@ -71,6 +71,13 @@ fn visits<'a>(cx: &'a Checker<'_>) -> impl Iterator<Item = Visit> + 'a {
         .filter(move |v| missing_module(model, &model.directive(v.id).name).is_none())
 }
 
+/// [`visits`] without the directives the target version lacks (reported once, by
+/// `nginx-directive-unavailable-in-version`, as nginx reports them: unknown).
+fn visits_in_version<'a>(cx: &'a Checker<'_>) -> impl Iterator<Item = Visit> + 'a {
+    let model = &cx.stack.nginx;
+    visits(cx).filter(move |v| in_version(cx.config, &model.directive(v.id).name))
+}
+
 // ------------------------------------------------------------------ unknown directive
 
 /// `nginx-unknown-directive`: a name no module defines.
@@ -282,7 +289,7 @@ impl Rule for NotAllowedHere {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        for v in visits(cx) {
+        for v in visits_in_version(cx) {
             if v.verdict != Verdict::NotAllowedHere {
                 continue;
             }
@@ -324,7 +331,7 @@ impl Rule for BlockForm {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        for v in visits(cx) {
+        for v in visits_in_version(cx) {
             let d = model.directive(v.id);
             let (message, help) = match v.verdict {
                 Verdict::NotTerminated(_) => (
@@ -372,7 +379,7 @@ impl Rule for InvalidArgumentCount {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        for v in visits(cx) {
+        for v in visits_in_version(cx) {
             let Verdict::InvalidArgCount(spec) = v.verdict else {
                 continue;
             };

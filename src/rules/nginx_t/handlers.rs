@@ -4,6 +4,7 @@
 //! src/http/modules/ngx_http_map_module.c).
 
 use crate::model::nginx::{Directive, NginxModel};
+use crate::model::nginx_directives::Context;
 
 /// The log levels `error_log` takes (src/core/ngx_log.c).
 const LOG_LEVELS: &[&str] = &[
@@ -15,9 +16,15 @@ fn is_number(s: &str) -> bool {
 }
 
 /// nginx's message for a value one of these handlers refuses, with the argument index.
-pub fn handler_value_error(d: &Directive) -> Option<(usize, String)> {
+/// `ctx` tells the http `return` and `location` from their stream namesakes.
+pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String)> {
     let a0 = d.arg(0)?;
+    let http = matches!(
+        ctx,
+        Context::Server | Context::Location | Context::If | Context::LocationIf
+    );
     match d.name.as_str() {
+        "return" | "location" if !http => None,
         "worker_connections" if !is_number(a0) => Some((0, format!("invalid number \"{a0}\""))),
         "worker_processes" if a0 != "auto" && !is_number(a0) => {
             Some((0, "\"worker_processes\" directive invalid value".into()))
@@ -32,6 +39,40 @@ pub fn handler_value_error(d: &Directive) -> Option<(usize, String)> {
         }
         "location" if d.args.len() == 2 => (!matches!(a0, "=" | "~" | "~*" | "^~"))
             .then(|| (0, format!("invalid location modifier \"{a0}\""))),
+        "add_header" | "add_trailer" => d
+            .arg(2)
+            .filter(|a| *a != "always")
+            .map(|a| (2, format!("invalid parameter \"{a}\""))),
+        n if n.ends_with("_temp_path") && n != "ssl_temp_path" => {
+            // `ngx_conf_set_path_slot`: each level is a number, not 0.
+            d.args.iter().enumerate().skip(1).find_map(|(i, a)| {
+                let ok = is_number(&a.value) && a.value.parse::<u32>().is_ok_and(|l| l > 0);
+                (!ok).then(|| (i, format!("\"{n}\" directive invalid value")))
+            })
+        }
+        "open_file_cache" if a0 != "off" => {
+            let mut has_max = false;
+            for (i, a) in d.args.iter().enumerate() {
+                let v = a.value.as_str();
+                let ok = if let Some(n) = v.strip_prefix("max=") {
+                    has_max = true;
+                    is_number(n) && n.bytes().any(|b| b != b'0')
+                } else if let Some(t) = v.strip_prefix("inactive=") {
+                    crate::model::nginx_values::parse_time_ms(t).is_some()
+                } else {
+                    false
+                };
+                if !ok {
+                    return Some((i, format!("invalid \"open_file_cache\" parameter \"{v}\"")));
+                }
+            }
+            (!has_max).then(|| {
+                (
+                    0,
+                    "\"open_file_cache\" must have the \"max\" parameter".into(),
+                )
+            })
+        }
         "error_log" => {
             let mut seen: Vec<&str> = Vec::new();
             for (i, a) in d.args.iter().enumerate().skip(1) {

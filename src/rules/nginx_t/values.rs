@@ -1,7 +1,7 @@
 //! What nginx's generic setters (`ngx_conf_set_*_slot` in src/core/ngx_conf_file.c) and a
 //! few handlers refuse: a second occurrence in one block, and values that do not parse.
 
-use super::directive::missing_module;
+use super::directive::{in_version, missing_module};
 use super::handlers::handler_value_error;
 use super::walk::{walk, Visit};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -56,6 +56,7 @@ fn accepted(cx: &Checker<'_>) -> Vec<(Visit, &'static DirectiveSpec)> {
     walk(model, cx.config)
         .into_iter()
         .filter(|v| missing_module(model, &model.directive(v.id).name).is_none())
+        .filter(|v| in_version(cx.config, &model.directive(v.id).name))
         .filter_map(|v| match v.verdict {
             Verdict::Ok(spec) => Some((v, spec)),
             _ => None,
@@ -229,7 +230,7 @@ impl Rule for InvalidValue {
         for (v, spec) in accepted(cx) {
             let d = model.directive(v.id);
             let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
-            let found = value_error(spec, &args).or_else(|| handler_value_error(d));
+            let found = value_error(spec, &args).or_else(|| handler_value_error(d, v.ctx));
             let Some((i, message)) = found else {
                 continue;
             };

@@ -275,7 +275,7 @@ fn mutate(text: &str, model: &NginxModel, rng: &mut Rng) -> Option<(String, Stri
     };
     let bytes = text.as_bytes();
     let simple = d.block.is_none() && bytes.get(e.wrapping_sub(1)) == Some(&b';');
-    let kind = rng.below(9);
+    let kind = rng.below(10);
     Some(match kind {
         0 if simple => (splice(e - 1, e, ""), format!("drop ; of {}", d.name)),
         1 => (splice(ne, ne, ";"), format!("add ; after {}", d.name)),
@@ -344,6 +344,24 @@ fn mutate(text: &str, model: &NginxModel, rng: &mut Rng) -> Option<(String, Stri
             (
                 splice(a.range.start as usize, a.range.end as usize, bad),
                 format!("value {bad} in {}", d.name),
+            )
+        }
+        8 => {
+            // A bad value where the directive's setter parses one (flag, enum, time, size).
+            use crate::model::nginx_directives::ValueKind;
+            let spec = lookup(&d.name).first()?;
+            let bad = match spec.value {
+                ValueKind::Flag => ["yes", "enabled", "1"][rng.below(3)],
+                ValueKind::Time => ["5x", "1h30", "fast", "-1s"][rng.below(4)],
+                ValueKind::Size | ValueKind::Bufs => ["1q", "big", "16kb", "1.5m"][rng.below(4)],
+                ValueKind::Enum(_) | ValueKind::Bitmask(_) => ["sometimes", "TLSv9"][rng.below(2)],
+                ValueKind::Number => ["ten", "1k"][rng.below(2)],
+                ValueKind::Any => return None,
+            };
+            let a = d.args.last()?;
+            (
+                splice(a.range.start as usize, a.range.end as usize, bad),
+                format!("bad value {bad} in {}", d.name),
             )
         }
         _ => {
@@ -418,7 +436,7 @@ fn differential_against_real_nginx() {
     let target: usize = std::env::var("GATELINT_NGINX_T_MUTANTS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
+        .unwrap_or(800);
     let listed = listed();
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -427,7 +445,9 @@ fn differential_against_real_nginx() {
 
     // Keep the seeds nginx and gatelint both accept here.
     let mut usable = Vec::new();
-    for (name, text) in seeds() {
+    let all_seeds = seeds();
+    let considered = all_seeds.len();
+    for (name, text) in all_seeds {
         write(&text);
         let n = run_nginx(&nginx, dir.path());
         let g = run_gatelint(dir.path(), &config);
@@ -436,6 +456,7 @@ fn differential_against_real_nginx() {
             usable.push((name, text, ws.stack.nginx));
         }
     }
+    eprintln!("seeds: {} usable of {considered}", usable.len());
     assert!(!usable.is_empty(), "no usable seed");
 
     let (mut total, mut agreed, mut skipped) = (0usize, 0usize, 0usize);
