@@ -73,6 +73,27 @@ pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String
                 )
             })
         }
+        "limit_req" => {
+            // `ngx_http_limit_req()`: zone=, burst=, delay=, nodelay.
+            let mut zone = false;
+            for (i, a) in d.args.iter().enumerate() {
+                let v = a.value.as_str();
+                if v.starts_with("zone=") {
+                    zone = true;
+                } else if let Some(n) = v.strip_prefix("burst=") {
+                    if !is_number(n) {
+                        return Some((i, format!("invalid burst value \"{v}\"")));
+                    }
+                } else if let Some(n) = v.strip_prefix("delay=") {
+                    if !is_number(n) {
+                        return Some((i, format!("invalid delay value \"{v}\"")));
+                    }
+                } else if v != "nodelay" {
+                    return Some((i, format!("invalid parameter \"{v}\"")));
+                }
+            }
+            (!zone).then(|| (0, "\"limit_req\" must have \"zone\" parameter".into()))
+        }
         "error_log" => {
             let mut seen: Vec<&str> = Vec::new();
             for (i, a) in d.args.iter().enumerate().skip(1) {

@@ -9,6 +9,7 @@ pub mod locations;
 pub mod ssl;
 pub mod values;
 pub mod walk;
+pub mod zones;
 
 crate::rule_pack! {
     "nginx-unknown-directive" => directive::UnknownDirective,
@@ -25,6 +26,7 @@ crate::rule_pack! {
     "nginx-duplicate-upstream" => locations::DuplicateUpstream,
     "nginx-ssl-certificate-without-key" => ssl::CertificateWithoutKey,
     "nginx-ssl-listen-without-certificate" => ssl::ListenWithoutCertificate,
+    "nginx-unknown-zone" => zones::UnknownZone,
 }
 
 #[cfg(test)]

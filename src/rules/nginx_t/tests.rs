@@ -10,9 +10,10 @@ use crate::workspace::source::StackSource;
 use crate::workspace::{lint, Plan, Workspace};
 use std::path::Path;
 
-/// Load every nginx file under `dir` and lint it with the nginx -t pack only.
-pub(super) fn lint_dir(dir: &Path, config: &Config) -> (Workspace, Vec<Diagnostic>) {
-    let (inputs, _) = discover(&[dir.to_path_buf()], Some(crate::source::FileKind::Nginx));
+/// Load the nginx file `path` (or every nginx file under a folder) with its includes and
+/// lint it with the nginx -t pack only.
+pub(super) fn lint_dir(path: &Path, config: &Config) -> (Workspace, Vec<Diagnostic>) {
+    let (inputs, _) = discover(&[path.to_path_buf()], Some(crate::source::FileKind::Nginx));
     let plan = Plan {
         inputs,
         root: None,
@@ -143,6 +144,30 @@ fn locations_upstreams_and_tls() {
             "8:E nginx-duplicate-location duplicate location \"/a\"",
             "15:E nginx-ssl-certificate-without-key no \"ssl_certificate_key\" is defined for certificate \"a.pem\"",
         ]
+    );
+}
+
+#[test]
+fn zones_must_be_declared_for_their_module() {
+    let text = "events {}\nhttp {\n    proxy_cache_path /tmp/c keys_zone=c:1m;\n    limit_req_zone $binary_remote_addr zone=r:1m rate=1r/s;\n    server {\n        limit_req zone=r burst=5;\n        limit_conn nope 1;\n        location / {\n            proxy_cache c;\n            proxy_cache C;\n            fastcgi_cache c;\n        }\n    }\n}\n";
+    let out = lint_str(text);
+    assert_eq!(
+        out,
+        [
+            "7:E nginx-unknown-zone zero size shared memory zone \"nope\"",
+            "10:E nginx-directive-duplicate \"proxy_cache\" directive is duplicate",
+            "10:E nginx-unknown-zone \"proxy_cache\" zone \"C\" is unknown",
+            "11:E nginx-unknown-zone the shared memory zone \"c\" is already declared for a different use",
+        ]
+    );
+}
+
+#[test]
+fn removed_directive_is_reported_without_a_version() {
+    let out = lint_str("events {}\nhttp {\n    server {\n        ssl on;\n    }\n}\n");
+    assert_eq!(
+        out,
+        ["4:E nginx-directive-unavailable-in-version unknown directive \"ssl\" (current nginx)"]
     );
 }
 

@@ -24,6 +24,7 @@ const DEFERRED: &[&str] = &[
     "nginx-duplicate-location",
     "nginx-ssl-certificate-without-key",
     "nginx-ssl-listen-without-certificate",
+    "nginx-unknown-zone",
 ];
 
 /// A small deterministic PRNG (xorshift64*).
@@ -145,7 +146,7 @@ fn terminator_of(model: &NginxModel, offset: u32) -> Option<u32> {
 type OrderedError = ((u8, u32), String, String, Vec<u32>);
 
 fn run_gatelint(dir: &Path, config: &Config) -> GatelintVerdict {
-    let (ws, diags) = lint_dir(dir, config);
+    let (ws, diags) = lint_dir(&dir.join("nginx.conf"), config);
     let model = &ws.stack.nginx;
     let mut errors: Vec<OrderedError> = Vec::new();
     let line = |f: &SourceFile, o: u32| f.line_col(o).line;
@@ -165,12 +166,18 @@ fn run_gatelint(dir: &Path, config: &Config) -> GatelintVerdict {
         let f = ws.files.get(d.file);
         let term = terminator_of(model, d.range.start).unwrap_or(d.range.start);
         let phase = u8::from(DEFERRED.contains(&d.rule));
-        errors.push((
-            (phase, term),
-            d.rule.to_string(),
-            d.message.clone(),
-            vec![line(f, d.range.start), line(f, term)],
-        ));
+        let mut lines = vec![line(f, d.range.start), line(f, term)];
+        if phase == 1 {
+            // nginx reports these while it merges, at the `}` of the http block.
+            lines.extend(
+                model
+                    .blocks
+                    .iter()
+                    .filter(|b| b.kind == crate::model::nginx::BlockKind::Http && b.file == d.file)
+                    .map(|b| line(f, b.close)),
+            );
+        }
+        errors.push(((phase, term), d.rule.to_string(), d.message.clone(), lines));
     }
     errors.sort_by_key(|e| e.0);
     GatelintVerdict {
@@ -205,6 +212,26 @@ const OWN_SEEDS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Files that corpus configurations commonly include by a relative name, written next to
+/// each mutant as small stand-ins (nginx and gatelint both read them).
+const STUB_INCLUDES: &[(&str, &str)] = &[
+    (
+        "mime.types",
+        "types {\n    text/html html htm;\n    text/css css;\n}\n",
+    ),
+    (
+        "fastcgi_params",
+        "fastcgi_param QUERY_STRING $query_string;\n",
+    ),
+    (
+        "fastcgi.conf",
+        "fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n",
+    ),
+    ("uwsgi_params", "uwsgi_param QUERY_STRING $query_string;\n"),
+    ("scgi_params", "scgi_param QUERY_STRING $query_string;\n"),
+    ("proxy_params", "proxy_set_header Host $http_host;\n"),
+];
+
 fn seeds() -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = OWN_SEEDS
         .iter()
@@ -232,8 +259,19 @@ fn seeds() -> Vec<(String, String)> {
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        // Only files that stand alone (a temp folder holds nothing else).
-        if text.contains("include") || text.contains("load_module") || text.contains("ssl_") {
+        // Only files that stand alone: the temp folder holds nothing but the stub files
+        // of [`STUB_INCLUDES`].
+        let includes_ok = text.lines().all(|l| {
+            let l = l.trim_start();
+            !l.starts_with("include")
+                || STUB_INCLUDES.iter().any(|(n, _)| {
+                    l.trim_end()
+                        .trim_end_matches(';')
+                        .trim_end()
+                        .ends_with(&format!(" {n}"))
+                })
+        });
+        if !includes_ok || text.contains("load_module") || text.contains("ssl_") {
             continue;
         }
         out.push((path.to_string(), text));
@@ -441,6 +479,9 @@ fn differential_against_real_nginx() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir_all(dir.path().join("logs")).expect("logs dir");
+    for (name, text) in STUB_INCLUDES {
+        std::fs::write(dir.path().join(name), text).expect("write stub include");
+    }
     let write = |text: &str| std::fs::write(dir.path().join("nginx.conf"), text).expect("write");
 
     // Keep the seeds nginx and gatelint both accept here.
@@ -452,7 +493,7 @@ fn differential_against_real_nginx() {
         let n = run_nginx(&nginx, dir.path());
         let g = run_gatelint(dir.path(), &config);
         if !n.refused && g.first.is_none() {
-            let (ws, _) = lint_dir(dir.path(), &config);
+            let (ws, _) = lint_dir(&dir.path().join("nginx.conf"), &config);
             usable.push((name, text, ws.stack.nginx));
         }
     }
@@ -473,7 +514,7 @@ fn differential_against_real_nginx() {
         write(&mutant);
         let g = run_gatelint(dir.path(), &config);
         // Names that need a module Debian's nginx does not build in are out of scope.
-        let (ws, _) = lint_dir(dir.path(), &config);
+        let (ws, _) = lint_dir(&dir.path().join("nginx.conf"), &config);
         if ws
             .stack
             .nginx
