@@ -163,6 +163,15 @@ fn zones_must_be_declared_for_their_module() {
 }
 
 #[test]
+fn off_excludes_other_rewrite_lines_but_lists_are_fine() {
+    let text = "events {}\nhttp {\n    server {\n        location / {\n            proxy_redirect http://a/ /;\n            proxy_redirect http://b/ /;\n        }\n        location /x {\n            proxy_cookie_path /a /b;\n            proxy_cookie_path off;\n        }\n    }\n}\n";
+    assert_eq!(
+        lint_str(text),
+        ["10:E nginx-directive-duplicate \"proxy_cookie_path\" directive is duplicate"]
+    );
+}
+
+#[test]
 fn removed_directive_is_reported_without_a_version() {
     let out = lint_str("events {}\nhttp {\n    server {\n        ssl on;\n    }\n}\n");
     assert_eq!(

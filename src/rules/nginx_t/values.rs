@@ -43,12 +43,13 @@ const HANDLER_DUPLICATES: &[&str] = &[
     "uwsgi_cache_key",
     "scgi_cache_key",
     "limit_rate",
-    "proxy_redirect",
-    "proxy_cookie_domain",
-    "proxy_cookie_path",
     "worker_connections",
     "worker_processes",
 ];
+
+/// Lists of rewrites where `off` excludes any other line in the same block: nginx answers
+/// "is duplicate" only when one of the lines is `off`.
+const OFF_EXCLUSIVE: &[&str] = &["proxy_redirect", "proxy_cookie_domain", "proxy_cookie_path"];
 
 /// The directives of interest: read by nginx, accepted by the handler's first checks.
 fn accepted(cx: &Checker<'_>) -> Vec<(Visit, &'static DirectiveSpec)> {
@@ -120,6 +121,31 @@ impl Rule for DirectiveDuplicate {
                     );
                 } else {
                     formats.insert((http.0, name.value.clone()), v.id);
+                }
+                continue;
+            }
+            if OFF_EXCLUSIVE.contains(&spec.name) {
+                let is_off = |d: &crate::model::nginx::Directive| {
+                    d.args.len() == 1 && d.arg(0) == Some("off")
+                };
+                let earlier = model
+                    .here(d.parent, &d.name)
+                    .take_while(|x| *x != v.id)
+                    .map(|x| model.directive(x))
+                    .collect::<Vec<_>>();
+                if !earlier.is_empty() && (is_off(d) || earlier.iter().any(|e| is_off(e))) {
+                    let p = earlier[0];
+                    out.push(
+                        Diagnostic::new(
+                            DUPLICATE.id,
+                            DUPLICATE.severity,
+                            d.file,
+                            d.name_range,
+                            format!("\"{}\" directive is duplicate", d.name),
+                        )
+                        .with_related(p.file, p.name_range, "first set here")
+                        .with_help("`off` cannot be combined with other lines of this directive in one block"),
+                    );
                 }
                 continue;
             }
