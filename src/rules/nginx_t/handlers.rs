@@ -94,6 +94,19 @@ pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String
             }
             (!zone).then(|| (0, "\"limit_req\" must have \"zone\" parameter".into()))
         }
+        n if n.ends_with("_store_access") || n == "dav_access" => {
+            // `ngx_conf_set_access_slot`: user:, group: or all: with r or rw.
+            d.args.iter().enumerate().find_map(|(i, a)| {
+                let v = a.value.as_str();
+                let right = ["user:", "group:", "all:"]
+                    .iter()
+                    .find_map(|p| v.strip_prefix(p));
+                (!matches!(right, Some("r" | "rw"))).then(|| (i, format!("invalid value \"{v}\"")))
+            })
+        }
+        "fastcgi_split_path_info" => {
+            (regex_captures(a0) != 2).then(|| (0, format!("pattern \"{a0}\" must have 2 captures")))
+        }
         "error_log" => {
             let mut seen: Vec<&str> = Vec::new();
             for (i, a) in d.args.iter().enumerate().skip(1) {
@@ -110,6 +123,34 @@ pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String
         }
         _ => None,
     }
+}
+
+/// The number of capturing groups in a PCRE pattern (plain and named groups; escapes,
+/// classes and `(?…)` groups skipped).
+pub fn regex_captures(pattern: &str) -> usize {
+    let b = pattern.as_bytes();
+    let (mut i, mut n, mut in_class) = (0, 0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => {
+                let rest = &b[i + 1..];
+                let named = rest.starts_with(b"?<")
+                    && !rest.starts_with(b"?<=")
+                    && !rest.starts_with(b"?<!")
+                    || rest.starts_with(b"?P<")
+                    || rest.starts_with(b"?'");
+                if !rest.starts_with(b"?") || named {
+                    n += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    n
 }
 
 /// Problems in one `map` block: its variable, and each line of its body.

@@ -172,6 +172,27 @@ fn off_excludes_other_rewrite_lines_but_lists_are_fine() {
 }
 
 #[test]
+fn handler_values_access_captures_and_old_limit_rate() {
+    let text = "events {}\nhttp {\n    server {\n        location / {\n            dav_access user:rw group:r all:r;\n            proxy_store_access user:rw other:r;\n            fastcgi_split_path_info ^(.+\\.php)(/.*)$;\n        }\n        location /b {\n            fastcgi_split_path_info ^(?:.+)\\.php$;\n            proxy_limit_rate $rate;\n        }\n    }\n}\n";
+    let config = Config {
+        nginx_version: Some("1.22.1".into()),
+        ..Config::default()
+    };
+    assert_eq!(
+        lint_text(text, &config),
+        [
+            "6:E nginx-invalid-value invalid value \"other:r\"",
+            "10:E nginx-invalid-value pattern \"^(?:.+)\\.php$\" must have 2 captures",
+            "11:E nginx-invalid-value \"proxy_limit_rate\" directive invalid value",
+        ]
+    );
+    assert_eq!(
+        super::handlers::regex_captures(r"^(?<a>x)(?P<b>y)[(]\(z(?=w)"),
+        2
+    );
+}
+
+#[test]
 fn removed_directive_is_reported_without_a_version() {
     let out = lint_str("events {}\nhttp {\n    server {\n        ssl on;\n    }\n}\n");
     assert_eq!(

@@ -214,6 +214,30 @@ fn is_size(s: &str) -> bool {
 
 /// nginx's message for a value the spec refuses, with the index of the argument.
 pub fn value_error(spec: &DirectiveSpec, args: &[&str]) -> Option<(usize, String)> {
+    value_error_in(spec, args, None)
+}
+
+/// Whether version `v` is older than `than` ("1.22.1" < "1.27.0").
+fn older(v: &str, than: &str) -> bool {
+    let p = |x: &str| -> Vec<u32> { x.split('.').map(|n| n.parse().unwrap_or(0)).collect() };
+    p(v) < p(than)
+}
+
+/// [`value_error`] for a target nginx version: `proxy_limit_rate` and its siblings took a
+/// plain size before 1.27.0, which added variables to them.
+pub fn value_error_in(
+    spec: &DirectiveSpec,
+    args: &[&str],
+    version: Option<&str>,
+) -> Option<(usize, String)> {
+    let name = spec.name;
+    if name.ends_with("_limit_rate")
+        && name != "limit_rate"
+        && version.is_some_and(|v| older(v, "1.27.0"))
+    {
+        let first = *args.first()?;
+        return (!is_size(first)).then(|| (0, format!("\"{name}\" directive invalid value")));
+    }
     if let Err(e) = check_value(spec, args) {
         return Some((e.arg, e.message));
     }
@@ -256,7 +280,8 @@ impl Rule for InvalidValue {
         for (v, spec) in accepted(cx) {
             let d = model.directive(v.id);
             let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
-            let found = value_error(spec, &args).or_else(|| handler_value_error(d, v.ctx));
+            let found = value_error_in(spec, &args, cx.config.nginx_version.as_deref())
+                .or_else(|| handler_value_error(d, v.ctx));
             let Some((i, message)) = found else {
                 continue;
             };
