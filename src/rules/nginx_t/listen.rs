@@ -1,0 +1,325 @@
+//! `listen` as `ngx_http_core_listen()` and `ngx_http_add_listen()` read it
+//! (src/http/ngx_http_core_module.c, src/http/ngx_http.c), and the server names
+//! `ngx_http_server_names()` hashes per address.
+
+use super::walk::walk;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
+use crate::model::nginx_directives::Verdict;
+use crate::rules::{Checker, Rule, RuleMeta};
+use crate::source::FileKind;
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// The address part of a `listen`, as nginx prints it (`0.0.0.0:80`, `[::]:443`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ListenAddr {
+    /// An IP address and port, in nginx's text form.
+    Inet(String),
+    /// A UNIX socket or a host name nginx would resolve: not compared.
+    Other,
+}
+
+/// Parse the first argument of `listen`; `Err` carries nginx's message.
+pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
+    if arg.starts_with("unix:") {
+        return Ok(ListenAddr::Other);
+    }
+    let invalid_port = || format!("invalid port in \"{arg}\" of the \"listen\" directive");
+    let port_of = |p: &str| -> Result<u16, String> {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid_port());
+        }
+        match p.parse::<u32>() {
+            Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
+            _ => Err(invalid_port()),
+        }
+    };
+    if let Some(rest) = arg.strip_prefix('[') {
+        let Some((host, after)) = rest.split_once(']') else {
+            return Ok(ListenAddr::Other);
+        };
+        let port = match after.strip_prefix(':') {
+            Some(p) => port_of(p)?,
+            None if after.is_empty() => 80,
+            None => return Ok(ListenAddr::Other),
+        };
+        return Ok(match host.parse::<Ipv6Addr>() {
+            Ok(ip) => ListenAddr::Inet(format!("[{ip}]:{port}")),
+            Err(_) => ListenAddr::Other,
+        });
+    }
+    let (host, port) = match arg.rsplit_once(':') {
+        Some((h, p)) => (h, port_of(p)?),
+        None if !arg.is_empty() && arg.bytes().all(|b| b.is_ascii_digit()) => ("*", port_of(arg)?),
+        None => (arg, 80),
+    };
+    if host == "*" {
+        return Ok(ListenAddr::Inet(format!("0.0.0.0:{port}")));
+    }
+    Ok(match host.parse::<Ipv4Addr>() {
+        Ok(ip) => ListenAddr::Inet(format!("{ip}:{port}")),
+        Err(_) => ListenAddr::Other,
+    })
+}
+
+/// Check the parameters after the address; `Err((index, message))` as nginx words it.
+pub fn check_listen_params(args: &[&str], version: Option<&str>) -> Result<(), (usize, String)> {
+    let before = |v: &str| {
+        let p = |x: &str| -> Vec<u32> { x.split('.').map(|n| n.parse().unwrap_or(0)).collect() };
+        version.is_some_and(|have| p(have) < p(v))
+    };
+    for (i, a) in args.iter().enumerate().skip(1) {
+        let (key, value) = match a.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (*a, None),
+        };
+        let ok = match (key, value) {
+            ("default_server" | "default" | "ssl" | "http2" | "proxy_protocol" | "bind", None) => {
+                true
+            }
+            ("deferred" | "reuseport", None) => true,
+            ("quic", None) => !before("1.25.0"),
+            ("backlog", Some(v)) => {
+                if v.parse::<i64>().map_or(true, |n| n == 0) && v != "-1" {
+                    return Err((i, format!("invalid backlog \"{a}\"")));
+                }
+                true
+            }
+            ("rcvbuf" | "sndbuf", Some(v)) => {
+                if crate::model::nginx_values::parse_size(v).is_none() {
+                    return Err((i, format!("invalid {key} \"{a}\"")));
+                }
+                true
+            }
+            ("setfib" | "fastopen" | "accept_filter" | "ipv6only" | "so_keepalive", Some(_)) => {
+                true
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err((i, format!("invalid parameter \"{a}\"")));
+        }
+    }
+    Ok(())
+}
+
+/// The http `listen` directives nginx reads, by server block.
+fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
+    let model = &cx.stack.nginx;
+    walk(model, cx.config)
+        .into_iter()
+        .filter(|v| matches!(v.verdict, Verdict::Ok(_)))
+        .filter(|v| model.directive(v.id).name == "listen")
+        .filter(|v| model.block(model.directive(v.id).parent).kind == BlockKind::Server)
+        .map(|v| v.id)
+        .collect()
+}
+
+/// The addresses a server listens on (`0.0.0.0:80` when it has no `listen`), for the
+/// servers of every http block, in reading order.
+pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
+    let model = &cx.stack.nginx;
+    let listens = http_listens(cx);
+    let mut out: Vec<(BlockId, Vec<String>)> = Vec::new();
+    for v in walk(model, cx.config) {
+        let d = model.directive(v.id);
+        let Some(b) = d.block else { continue };
+        if model.block(b).kind != BlockKind::Server || !matches!(v.verdict, Verdict::Ok(_)) {
+            continue;
+        }
+        let mut addrs = Vec::new();
+        let mut any = false;
+        for l in listens.iter().filter(|l| model.directive(**l).parent == b) {
+            any = true;
+            if let Some(Ok(ListenAddr::Inet(a))) = model.directive(*l).arg(0).map(parse_listen_addr)
+            {
+                if !addrs.contains(&a) {
+                    addrs.push(a);
+                }
+            }
+        }
+        if !any {
+            addrs.push("0.0.0.0:80".to_string());
+        }
+        out.push((b, addrs));
+    }
+    out
+}
+
+// ------------------------------------------------------------------ listen
+
+/// `nginx-listen-invalid`: a `listen` nginx refuses.
+pub struct ListenInvalid;
+
+static LISTEN: RuleMeta = RuleMeta {
+    id: "nginx-listen-invalid",
+    severity: Severity::Error,
+    kinds: &[FileKind::Nginx],
+    summary:
+        "a listen directive has a bad port or parameter, or a second default server for one address",
+    fix: None,
+    options: &[],
+};
+
+impl Rule for ListenInvalid {
+    fn meta(&self) -> &'static RuleMeta {
+        &LISTEN
+    }
+
+    fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
+        let model: &NginxModel = &cx.stack.nginx;
+        // Per http block: address → the listen that made a server its default.
+        let mut defaults: HashMap<(BlockId, String), DirectiveId> = HashMap::new();
+        let mut seen: HashMap<(BlockId, String), DirectiveId> = HashMap::new();
+        for id in http_listens(cx) {
+            let d = model.directive(id);
+            let Some(first) = d.args.first() else {
+                continue;
+            };
+            let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
+            let push = |out: &mut Vec<Diagnostic>, range, msg: String| {
+                out.push(Diagnostic::new(
+                    LISTEN.id,
+                    LISTEN.severity,
+                    d.file,
+                    range,
+                    msg,
+                ));
+            };
+            let addr = match parse_listen_addr(&first.value) {
+                Ok(a) => a,
+                Err(m) => {
+                    push(out, first.range, m);
+                    continue;
+                }
+            };
+            if let Err((i, m)) = check_listen_params(&args, cx.config.nginx_version.as_deref()) {
+                push(out, d.args[i].range, m);
+                continue;
+            }
+            let ListenAddr::Inet(addr) = addr else {
+                continue;
+            };
+            let server = d.parent;
+            let http = model.block(server).parent.unwrap_or(server);
+            if let Some(prev) = seen.get(&(server, addr.clone())) {
+                let p = model.directive(*prev);
+                out.push(
+                    Diagnostic::new(
+                        LISTEN.id,
+                        LISTEN.severity,
+                        d.file,
+                        first.range,
+                        format!("a duplicate listen {addr}"),
+                    )
+                    .with_related(
+                        p.file,
+                        p.range,
+                        "the same address is listened on here",
+                    ),
+                );
+                continue;
+            }
+            seen.insert((server, addr.clone()), id);
+            if !args
+                .iter()
+                .skip(1)
+                .any(|a| *a == "default_server" || *a == "default")
+            {
+                continue;
+            }
+            match defaults.get(&(http, addr.clone())) {
+                Some(prev) => {
+                    let p = model.directive(*prev);
+                    out.push(
+                        Diagnostic::new(
+                            LISTEN.id,
+                            LISTEN.severity,
+                            d.file,
+                            d.name_range,
+                            format!("a duplicate default server for {addr}"),
+                        )
+                        .with_related(p.file, p.range, "the default server for this address is set here")
+                        .with_help("only one server per address and port may be `default_server`: remove the parameter from one of them"),
+                    );
+                }
+                None => {
+                    defaults.insert((http, addr), id);
+                }
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------ server names
+
+/// `nginx-conflicting-server-name`: two servers claim one name on one address.
+pub struct ConflictingServerName;
+
+static CONFLICT: RuleMeta = RuleMeta {
+    id: "nginx-conflicting-server-name",
+    severity: Severity::Warning,
+    kinds: &[FileKind::Nginx],
+    summary:
+        "two servers on one address and port have the same server name: nginx ignores the second",
+    fix: None,
+    options: &[],
+};
+
+impl Rule for ConflictingServerName {
+    fn meta(&self) -> &'static RuleMeta {
+        &CONFLICT
+    }
+
+    fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
+        let model = &cx.stack.nginx;
+        let mut claimed: HashMap<(BlockId, String, String), BlockId> = HashMap::new();
+        for (server, addrs) in server_addresses(cx) {
+            let http = model.block(server).parent.unwrap_or(server);
+            // The names with the place to point at; a server without server_name has "".
+            let mut names: Vec<(String, crate::source::FileId, crate::source::TextRange)> =
+                Vec::new();
+            for sn in model.here(server, "server_name") {
+                let d = model.directive(sn);
+                for a in &d.args {
+                    if a.value.starts_with('~') || a.value.contains('$') {
+                        continue;
+                    }
+                    let n = a.value.to_ascii_lowercase();
+                    let n = n.strip_prefix('.').map(|x| format!("*.{x}")).unwrap_or(n);
+                    names.push((n, d.file, a.range));
+                }
+            }
+            if model.here(server, "server_name").next().is_none() {
+                let Some(open) = model.block(server).directive else {
+                    continue;
+                };
+                let d = model.directive(open);
+                names.push((String::new(), d.file, d.name_range));
+            }
+            for addr in &addrs {
+                for (name, file, range) in &names {
+                    let key = (http, addr.clone(), name.clone());
+                    if let Some(prev) = claimed.get(&key) {
+                        if *prev == server {
+                            continue;
+                        }
+                        out.push(
+                            Diagnostic::new(
+                                CONFLICT.id,
+                                CONFLICT.severity,
+                                *file,
+                                *range,
+                                format!("conflicting server name \"{name}\" on {addr}, ignored"),
+                            )
+                            .with_help("requests for this name on this address go to the first server; remove the name from one of them or listen on another address"),
+                        );
+                    } else {
+                        claimed.insert(key, server);
+                    }
+                }
+            }
+        }
+    }
+}

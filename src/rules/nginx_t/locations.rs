@@ -1,0 +1,146 @@
+//! Names nginx keeps once: prefix and exact locations of one block
+//! (`ngx_http_join_exact_locations()` in src/http/ngx_http.c) and upstream blocks
+//! (`ngx_http_upstream_add()` in src/http/ngx_http_upstream.c).
+
+use super::walk::walk;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::nginx::{BlockKind, DirectiveId};
+use crate::model::nginx_directives::Verdict;
+use crate::rules::{Checker, Rule, RuleMeta};
+use crate::source::FileKind;
+use std::collections::HashMap;
+
+/// How a location matches, for the duplicate check.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LocationMatch {
+    /// `location = /x`.
+    Exact(String),
+    /// `location /x` or `location ^~ /x` (nginx joins both in one tree).
+    Prefix(String),
+    /// Regex and named locations: nginx does not check them for duplicates.
+    Unchecked,
+}
+
+/// Classify a location's arguments as `ngx_http_core_location()` does.
+pub fn location_match(args: &[&str]) -> LocationMatch {
+    match args {
+        ["=", uri] => LocationMatch::Exact(uri.to_string()),
+        ["^~", uri] => LocationMatch::Prefix(uri.to_string()),
+        [one] => {
+            if let Some(u) = one.strip_prefix('=') {
+                LocationMatch::Exact(u.to_string())
+            } else if let Some(u) = one.strip_prefix("^~") {
+                LocationMatch::Prefix(u.to_string())
+            } else if one.starts_with('~') || one.starts_with('@') {
+                LocationMatch::Unchecked
+            } else {
+                LocationMatch::Prefix(one.to_string())
+            }
+        }
+        _ => LocationMatch::Unchecked,
+    }
+}
+
+/// `nginx-duplicate-location`: two locations of one block match the same URI the same way.
+pub struct DuplicateLocation;
+
+static LOCATION: RuleMeta = RuleMeta {
+    id: "nginx-duplicate-location",
+    severity: Severity::Error,
+    kinds: &[FileKind::Nginx],
+    summary: "two prefix (or two exact) locations of one block have the same URI",
+    fix: None,
+    options: &[],
+};
+
+impl Rule for DuplicateLocation {
+    fn meta(&self) -> &'static RuleMeta {
+        &LOCATION
+    }
+
+    fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
+        let model = &cx.stack.nginx;
+        let mut seen: HashMap<(u32, LocationMatch), DirectiveId> = HashMap::new();
+        for v in walk(model, cx.config) {
+            let d = model.directive(v.id);
+            if d.name != "location" || !matches!(v.verdict, Verdict::Ok(_)) {
+                continue;
+            }
+            let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
+            let m = location_match(&args);
+            let uri = match &m {
+                LocationMatch::Exact(u) | LocationMatch::Prefix(u) => u.clone(),
+                LocationMatch::Unchecked => continue,
+            };
+            if let Some(prev) = seen.get(&(d.parent.0, m.clone())) {
+                let p = model.directive(*prev);
+                let range = d.args.last().map_or(d.name_range, |a| a.range);
+                out.push(
+                    Diagnostic::new(
+                        LOCATION.id,
+                        LOCATION.severity,
+                        d.file,
+                        range,
+                        format!("duplicate location \"{uri}\""),
+                    )
+                    .with_related(p.file, p.name_range, "the same location is defined here")
+                    .with_help("merge the two location blocks into one"),
+                );
+            } else {
+                seen.insert((d.parent.0, m), v.id);
+            }
+        }
+    }
+}
+
+/// `nginx-duplicate-upstream`: two upstream blocks with one name.
+pub struct DuplicateUpstream;
+
+static UPSTREAM: RuleMeta = RuleMeta {
+    id: "nginx-duplicate-upstream",
+    severity: Severity::Error,
+    kinds: &[FileKind::Nginx],
+    summary: "two upstream blocks have the same name",
+    fix: None,
+    options: &[],
+};
+
+impl Rule for DuplicateUpstream {
+    fn meta(&self) -> &'static RuleMeta {
+        &UPSTREAM
+    }
+
+    fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
+        let model = &cx.stack.nginx;
+        let mut seen: HashMap<(u32, String), DirectiveId> = HashMap::new();
+        for v in walk(model, cx.config) {
+            let d = model.directive(v.id);
+            let Some(b) = d.block else { continue };
+            let kind = model.block(b).kind;
+            if !matches!(kind, BlockKind::Upstream | BlockKind::StreamUpstream)
+                || !matches!(v.verdict, Verdict::Ok(_))
+            {
+                continue;
+            }
+            let Some(name) = d.args.first() else { continue };
+            // nginx compares upstream names without regard to case.
+            let key = (d.parent.0, name.value.to_ascii_lowercase());
+            if let Some(prev) = seen.get(&key) {
+                let p = model.directive(*prev);
+                out.push(
+                    Diagnostic::new(
+                        UPSTREAM.id,
+                        UPSTREAM.severity,
+                        d.file,
+                        name.range,
+                        format!("duplicate upstream \"{}\"", name.value),
+                    )
+                    .with_related(p.file, p.name_range, "first defined here")
+                    .with_help("rename one of them, or merge their servers into one block"),
+                );
+            } else {
+                seen.insert(key, v.id);
+            }
+        }
+    }
+}

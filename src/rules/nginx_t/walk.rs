@@ -1,0 +1,95 @@
+//! The directives nginx reads as directives, each with the context it is read in and what
+//! `ngx_conf_handler` says about it.
+//!
+//! The bodies of opaque blocks (`map`, `geo`, `types`, …), of Lua blocks, of blocks nginx
+//! does not model, and of blocks opened by a directive that is itself refused (unknown, or
+//! not allowed where it stands) are not walked: nginx stops at the outer error, so
+//! reporting their insides would only add noise.
+
+use crate::config::Config;
+use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
+use crate::model::nginx_directives::{check, Context, Verdict};
+
+/// One directive as nginx reads it.
+#[derive(Clone, Copy, Debug)]
+pub struct Visit {
+    /// The directive.
+    pub id: DirectiveId,
+    /// The context it stands in.
+    pub ctx: Context,
+    /// What nginx's handler says about it (ignoring versions).
+    pub verdict: Verdict,
+}
+
+/// The table context of a model block, when its body holds directives nginx checks.
+pub fn context_of(kind: BlockKind) -> Option<Context> {
+    Some(match kind {
+        BlockKind::Main => Context::Main,
+        BlockKind::Events => Context::Events,
+        BlockKind::Http => Context::Http,
+        BlockKind::Server => Context::Server,
+        BlockKind::Location => Context::Location,
+        BlockKind::ServerIf => Context::If,
+        BlockKind::LocationIf => Context::LocationIf,
+        BlockKind::LimitExcept => Context::LimitExcept,
+        BlockKind::Upstream => Context::Upstream,
+        BlockKind::Stream => Context::Stream,
+        BlockKind::StreamServer => Context::StreamServer,
+        BlockKind::StreamUpstream => Context::StreamUpstream,
+        BlockKind::Mail => Context::Mail,
+        BlockKind::MailServer => Context::MailServer,
+        BlockKind::Opaque | BlockKind::Other => return None,
+    })
+}
+
+/// True when the user declared `name` in `[nginx] extra-directives`.
+pub fn is_extra(config: &Config, name: &str) -> bool {
+    config.nginx_extra_directives.iter().any(|n| n == name)
+}
+
+/// Every directive nginx would check, in reading order per configuration.
+pub fn walk(model: &NginxModel, config: &Config) -> Vec<Visit> {
+    let mut out = Vec::new();
+    for &root in &model.roots {
+        let Some(ctx) = context_of(model.block(root).kind) else {
+            continue;
+        };
+        let mut stack: Vec<(BlockId, Context, usize)> = vec![(root, ctx, 0)];
+        while let Some((block, ctx, i)) = stack.pop() {
+            let Some(&id) = model.block(block).items.get(i) else {
+                continue;
+            };
+            stack.push((block, ctx, i + 1));
+            let d = model.directive(id);
+            if is_extra(config, &d.name) {
+                continue;
+            }
+            let verdict = check(&d.name, ctx, d.args.len(), d.block.is_some());
+            out.push(Visit { id, ctx, verdict });
+            let Some(inner) = d.block else { continue };
+            if matches!(verdict, Verdict::Unknown | Verdict::NotAllowedHere) {
+                continue;
+            }
+            let inner_ctx = context_of(model.block(inner).kind).or_else(|| {
+                // Blocks the model does not type (rtmp) still have a table context.
+                match ctx.enter(&d.name) {
+                    Some(Context::Other) | None => None,
+                    Some(c) => Some(c),
+                }
+            });
+            if let Some(c) = inner_ctx {
+                stack.push((inner, c, 0));
+            }
+        }
+    }
+    out
+}
+
+/// The byte offset nginx's line number points at for a directive: its `;` or its `{`.
+pub fn terminator(model: &NginxModel, id: DirectiveId) -> u32 {
+    let d = model.directive(id);
+    match d.block {
+        Some(b) => model.block(b).open,
+        None => d.range.end.saturating_sub(1),
+    }
+}
