@@ -306,7 +306,10 @@ fn fix_writes_safe_fixes_only_and_keeps_the_mode() {
         code, EXIT_FINDINGS,
         "the resolver finding has no fix: {out}"
     );
-    assert!(err.contains("fixed ") && err.contains(" findings in "), "{err}");
+    assert!(
+        err.contains("fixed ") && err.contains(" findings in "),
+        "{err}"
+    );
     let after = std::fs::read_to_string(&pool).expect("read");
     assert!(after.contains("pm.start_servers = 6"), "{after}");
     let mode = std::fs::metadata(&pool).expect("meta").permissions().mode() & 0o777;

@@ -166,7 +166,17 @@ pub struct NginxModel {
     /// (http block, lowercased name) → upstream block, built on first use: configurations
     /// with thousands of upstreams are looked up once per `*_pass`.
     upstream_index: std::sync::OnceLock<std::collections::HashMap<(BlockId, String), BlockId>>,
+    /// Directives by name in each block with more than [`BIG_BLOCK`] items, built on first use
+    /// (after loading: the model is not changed once rules run).
+    big_block_index: std::sync::OnceLock<BigBlockIndex>,
 }
+
+/// Blocks with more items than this are looked up through an index.
+const BIG_BLOCK: usize = 64;
+
+/// Block → directive name → the block's directives of that name, in order.
+type BigBlockIndex =
+    std::collections::HashMap<BlockId, crate::model::hash::FnvMap<String, Vec<DirectiveId>>>;
 
 /// The indentation `bytes` as a shared string when it is a common one (up to 32 spaces or
 /// 8 tabs), else an owned copy.
@@ -270,11 +280,42 @@ impl NginxModel {
         block: BlockId,
         name: &'a str,
     ) -> impl Iterator<Item = DirectiveId> + 'a {
-        self.block(block)
-            .items
-            .iter()
+        let items = &self.block(block).items;
+        // Big blocks (an http block holding thousands of servers) are looked up through an
+        // index built once, so inheritance lookups stay linear in the configuration size.
+        let (scan, indexed): (&[DirectiveId], &[DirectiveId]) = if items.len() > BIG_BLOCK {
+            let index = self
+                .big_block_index
+                .get_or_init(|| self.build_big_block_index());
+            let hits = index
+                .get(&block)
+                .and_then(|m| m.get(name))
+                .map_or(&[][..], Vec::as_slice);
+            (&[], hits)
+        } else {
+            (items.as_slice(), &[])
+        };
+        scan.iter()
             .copied()
             .filter(move |d| self.directive(*d).name == name)
+            .chain(indexed.iter().copied())
+    }
+
+    fn build_big_block_index(&self) -> BigBlockIndex {
+        let mut index: BigBlockIndex = std::collections::HashMap::new();
+        for (i, b) in self.blocks.iter().enumerate() {
+            if b.items.len() <= BIG_BLOCK {
+                continue;
+            }
+            let by_name = index.entry(BlockId(i as u32)).or_default();
+            for d in &b.items {
+                by_name
+                    .entry(self.directive(*d).name.clone())
+                    .or_default()
+                    .push(*d);
+            }
+        }
+        index
     }
 
     /// The directives named `name` in effect in `block`: those of the nearest level, going

@@ -273,9 +273,19 @@ impl Context {
 
 /// All specs named `name` (empty when nginx and the known modules do not define it).
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
-    let start = DIRECTIVES.partition_point(|d| d.name < name);
-    let end = start + DIRECTIVES[start..].partition_point(|d| d.name == name);
-    &DIRECTIVES[start..end]
+    // Rules look names up once per directive: a hash beats a binary search of strings.
+    static INDEX: std::sync::OnceLock<crate::model::hash::FnvMap<&'static str, (usize, usize)>> =
+        std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut map = crate::model::hash::FnvMap::default();
+        for (i, d) in DIRECTIVES.iter().enumerate() {
+            map.entry(d.name)
+                .and_modify(|r: &mut (usize, usize)| r.1 = i + 1)
+                .or_insert((i, i + 1));
+        }
+        map
+    });
+    index.get(name).map_or(&[], |&(a, b)| &DIRECTIVES[a..b])
 }
 
 /// Whether `n` arguments (not counting the name) pass the spec's rule,

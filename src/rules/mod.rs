@@ -54,6 +54,31 @@ pub struct Checker<'a> {
     pub stack: &'a crate::model::stack::Stack,
     /// The settings.
     pub config: &'a Config,
+    /// Work several rules share, done once per run on first use.
+    pub shared: Shared,
+}
+
+/// Computations several rules need, done once per lint run.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Every nginx directive with its context and the directive table's verdict.
+    pub nginx_visits: std::sync::OnceLock<Vec<nginx_t::walk::Visit>>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker over a workspace's files and stack.
+    pub fn new(
+        files: &'a Files,
+        stack: &'a crate::model::stack::Stack,
+        config: &'a Config,
+    ) -> Self {
+        Checker {
+            files,
+            stack,
+            config,
+            shared: Shared::default(),
+        }
+    }
 }
 
 /// One rule.

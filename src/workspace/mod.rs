@@ -213,11 +213,7 @@ fn is_nginx_root(source: &mut StackSource, path: &Path) -> bool {
 /// Run every enabled rule over the workspace and drop the findings that suppression
 /// comments cover.
 pub fn lint(ws: &Workspace, config: &crate::config::Config) -> Vec<crate::diagnostic::Diagnostic> {
-    let cx = crate::rules::Checker {
-        files: &ws.files,
-        stack: &ws.stack,
-        config,
-    };
+    let cx = crate::rules::Checker::new(&ws.files, &ws.stack, config);
     let mut diags = crate::rules::run_rules(&cx);
     diags.retain(|d| {
         d.rule == "invalid-suppression"

@@ -66,7 +66,9 @@ pub fn missing_module(model: &NginxModel, name: &str) -> Option<&'static Directi
 /// The directives of the run with a verdict of interest, skipping foreign unloaded ones.
 fn visits<'a>(cx: &'a Checker<'_>) -> impl Iterator<Item = Visit> + 'a {
     let model = &cx.stack.nginx;
-    walk(model, cx.config)
+    walk(cx)
+        .iter()
+        .copied()
         .into_iter()
         .filter(move |v| missing_module(model, &model.directive(v.id).name).is_none())
 }
@@ -99,7 +101,7 @@ impl Rule for UnknownDirective {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        for v in walk(model, cx.config) {
+        for v in walk(cx).iter().copied() {
             let d = model.directive(v.id);
             let message = format!("unknown directive \"{}\"", d.name);
             if v.verdict == Verdict::Unknown {

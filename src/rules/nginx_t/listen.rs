@@ -107,7 +107,9 @@ pub fn check_listen_params(args: &[&str], version: Option<&str>) -> Result<(), (
 /// The http `listen` directives nginx reads, by server block.
 fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
     let model = &cx.stack.nginx;
-    walk(model, cx.config)
+    walk(cx)
+        .iter()
+        .copied()
         .into_iter()
         .filter(|v| matches!(v.verdict, Verdict::Ok(_)))
         .filter(|v| model.directive(v.id).name == "listen")
@@ -122,7 +124,7 @@ pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
     let model = &cx.stack.nginx;
     let listens = http_listens(cx);
     let mut out: Vec<(BlockId, Vec<String>)> = Vec::new();
-    for v in walk(model, cx.config) {
+    for v in walk(cx).iter().copied() {
         let d = model.directive(v.id);
         let Some(b) = d.block else { continue };
         if model.block(b).kind != BlockKind::Server || !matches!(v.verdict, Verdict::Ok(_)) {

@@ -61,7 +61,7 @@ impl Rule for DuplicateLocation {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         let mut seen: HashMap<(u32, LocationMatch), DirectiveId> = HashMap::new();
-        for v in walk(model, cx.config) {
+        for v in walk(cx).iter().copied() {
             let d = model.directive(v.id);
             if d.name != "location" || !matches!(v.verdict, Verdict::Ok(_)) {
                 continue;
@@ -113,7 +113,7 @@ impl Rule for DuplicateUpstream {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         let mut seen: HashMap<(u32, String), DirectiveId> = HashMap::new();
-        for v in walk(model, cx.config) {
+        for v in walk(cx).iter().copied() {
             let d = model.directive(v.id);
             let Some(b) = d.block else { continue };
             let kind = model.block(b).kind;

@@ -13,7 +13,9 @@ use crate::source::FileKind;
 /// The http server blocks nginx reads, in reading order.
 fn servers(cx: &Checker<'_>) -> Vec<BlockId> {
     let model = &cx.stack.nginx;
-    walk(model, cx.config)
+    walk(cx)
+        .iter()
+        .copied()
         .into_iter()
         .filter(|v| matches!(v.verdict, Verdict::Ok(_)))
         .filter_map(|v| model.directive(v.id).block)

@@ -54,7 +54,9 @@ const OFF_EXCLUSIVE: &[&str] = &["proxy_redirect", "proxy_cookie_domain", "proxy
 /// The directives of interest: read by nginx, accepted by the handler's first checks.
 fn accepted(cx: &Checker<'_>) -> Vec<(Visit, &'static DirectiveSpec)> {
     let model = &cx.stack.nginx;
-    walk(model, cx.config)
+    walk(cx)
+        .iter()
+        .copied()
         .into_iter()
         .filter(|v| missing_module(model, &model.directive(v.id).name).is_none())
         .filter(|v| in_version(cx.config, &model.directive(v.id).name))

@@ -48,7 +48,14 @@ pub fn is_extra(config: &Config, name: &str) -> bool {
 }
 
 /// Every directive nginx would check, in reading order per configuration.
-pub fn walk(model: &NginxModel, config: &Config) -> Vec<Visit> {
+pub fn walk<'c>(cx: &'c crate::rules::Checker<'_>) -> &'c [Visit] {
+    cx.shared
+        .nginx_visits
+        .get_or_init(|| walk_model(&cx.stack.nginx, cx.config))
+}
+
+/// Every directive of `model` the table checks, with its context and verdict.
+pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
     let mut out = Vec::new();
     for &root in &model.roots {
         let Some(ctx) = context_of(model.block(root).kind) else {

@@ -103,7 +103,7 @@ impl Rule for UnknownZone {
         let model = &cx.stack.nginx;
         // Per configuration (main block): every mention in reading order.
         let mut refs: Vec<(u32, DirectiveId, ZoneRef)> = Vec::new();
-        for v in walk(model, cx.config) {
+        for v in walk(cx).iter().copied() {
             if !matches!(v.verdict, Verdict::Ok(_)) {
                 continue;
             }
