@@ -3,7 +3,7 @@
 //! silently refuses (such as `128MB`, read as 128 bytes) sits in a file.
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
-use crate::model::php::{EffectiveMemoryLimit, Sapi};
+use crate::model::php::{EffectiveMemoryLimit, Layer, Sapi};
 use crate::model::values::MemoryLimit;
 use crate::rule_meta;
 use crate::rules::stack::context::{opt_size, php_of, pools};
@@ -116,6 +116,11 @@ fn check(
             continue;
         }
         let why = warnings.last().cloned().unwrap_or_default();
+        let who = if s.layer == Layer::Ini {
+            "PHP-FPM's workers"
+        } else {
+            who
+        };
         let fix_to = meant(&s.value).unwrap_or_else(|| suggested.to_string());
         out.push(
             Diagnostic::new(

@@ -86,11 +86,18 @@ impl Rule for MaxChildrenTooLow {
 
 /// `fpm-memory-overcommit`.
 pub struct MemoryOvercommit;
-static OVERCOMMIT_OPTIONS: &[OptionMeta] = &[OptionMeta {
-    name: "php_share_percent",
-    default: "100",
-    doc: "the share of the host's memory PHP workers may take (lower it to keep room for a database on the same host)",
-}];
+static OVERCOMMIT_OPTIONS: &[OptionMeta] = &[
+    OptionMeta {
+        name: "php_share_percent",
+        default: "100",
+        doc: "the share of the host's memory PHP workers may take (lower it to keep room for a database on the same host)",
+    },
+    OptionMeta {
+        name: "unlimited_children",
+        default: "10",
+        doc: "without the host's memory, memory_limit = -1 is reported from this many pm.max_children on (the catalog's threshold)",
+    },
+];
 rule_meta!(
     OVERCOMMIT,
     "fpm-memory-overcommit",
@@ -111,11 +118,10 @@ impl Rule for MemoryOvercommit {
     }
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
-        let Some(host) = cx.config.host.memory else {
-            return;
-        };
+        let host = cx.config.host.memory;
+        let unlimited_min = opt_int(cx.config, OVERCOMMIT.id, "unlimited_children", 10);
         let share = opt_int(cx.config, OVERCOMMIT.id, "php_share_percent", 100).clamp(1, 100);
-        let budget = host / 100 * u64::try_from(share).unwrap_or(100);
+        let budget = host.map(|h| h / 100 * u64::try_from(share).unwrap_or(100));
         let mut rows = Vec::new();
         for p in pools(cx.stack) {
             let (Some(d), Some(n)) = (p.pool.get("pm.max_children"), p.pool.int("pm.max_children"))
@@ -139,22 +145,29 @@ impl Rule for MemoryOvercommit {
                 MemoryLimit::Unlimited => 0,
             })
             .fold(0u64, u64::saturating_add);
-        if total <= budget && !unlimited {
+        let over = budget.is_some_and(|b| total > b);
+        if !over && !unlimited {
             return;
         }
         for (p, d, n, ml) in rows {
             let per = match ml.limit {
                 MemoryLimit::Bytes(b) => b,
                 MemoryLimit::Unlimited => {
+                    if host.is_none() && n < unlimited_min {
+                        continue;
+                    }
+                    let on = match host {
+                        Some(h) => format!("a host with {}", mib(h)),
+                        None => "a host whose memory gatelint was not told (--host-memory)".into(),
+                    };
                     let mut diag = Diagnostic::new(
                         OVERCOMMIT.id,
                         OVERCOMMIT.severity,
                         d.origin.file,
                         d.origin.value_range,
                         format!(
-                            "pool [{}] runs up to {n} workers with memory_limit = -1 (no limit) on a host with {}: one runaway request can take all memory and the kernel OOM-kills workers mid-request",
-                            p.pool.name,
-                            mib(host)
+                            "pool [{}] runs up to {n} workers with memory_limit = -1 (no limit) on {on}: one runaway request can take all memory and the kernel OOM-kills workers mid-request",
+                            p.pool.name
                         ),
                     );
                     if let Some(s) = &ml.set_by {
@@ -166,7 +179,10 @@ impl Rule for MemoryOvercommit {
                     continue;
                 }
             };
-            if total <= budget || per == 0 {
+            let Some(budget) = budget.filter(|_| over) else {
+                continue;
+            };
+            if per == 0 {
                 continue;
             }
             let mut diag = Diagnostic::new(
