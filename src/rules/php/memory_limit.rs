@@ -78,6 +78,7 @@ impl Rule for MemoryLimitTooLow {
             used.insert(ini as *const _ as usize);
             let eml = ini.for_pool(p.pool).memory_limit();
             check(
+                cx,
                 &eml,
                 &format!("pool [{}]'s workers", p.pool.name),
                 min,
@@ -91,6 +92,7 @@ impl Rule for MemoryLimitTooLow {
                 continue;
             }
             check(
+                cx,
                 &set.ini.memory_limit(),
                 "PHP-FPM's workers",
                 min,
@@ -103,6 +105,7 @@ impl Rule for MemoryLimitTooLow {
 }
 
 fn check(
+    cx: &Checker<'_>,
     eml: &EffectiveMemoryLimit,
     who: &str,
     min: u64,
@@ -122,24 +125,32 @@ fn check(
             who
         };
         let fix_to = meant(&s.value).unwrap_or_else(|| suggested.to_string());
-        out.push(
-            Diagnostic::new(
+        // A `${VAR}` value is filled in at start-up: say so, and leave the template alone.
+        let raw = cx.files.get(file).slice_lossy(s.value_range).into_owned();
+        let templated = raw.contains("${");
+        let shown = if templated {
+            format!("{raw} (\"{}\" when the variable is unset)", s.value)
+        } else {
+            s.value.clone()
+        };
+        let mut d = Diagnostic::new(
                 META.id,
                 META.severity,
                 file,
                 s.value_range,
                 format!(
-                    "PHP refuses memory_limit = {} ({why}) and keeps {}: {who} do not get the limit this line asks for",
-                    s.value,
+                    "PHP refuses memory_limit = {shown} ({why}) and keeps {}: {who} do not get the limit this line asks for",
                     show(eml.limit)
                 ),
-            )
-            .with_fix(Fix::new(
+            );
+        if !templated {
+            d = d.with_fix(Fix::new(
                 format!("memory_limit = {fix_to}"),
                 Applicability::Unsafe,
                 vec![Edit::replace(file, s.value_range, fix_to.clone())],
-            )),
-        );
+            ));
+        }
+        out.push(d);
     }
     let MemoryLimit::Bytes(b) = eml.limit else {
         return;

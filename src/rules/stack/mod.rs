@@ -2,6 +2,8 @@
 
 pub mod capacity;
 pub mod context;
+#[cfg(test)]
+mod corpus_tests;
 pub mod fpm_socket_path_mismatch;
 pub mod perms;
 pub mod reach;

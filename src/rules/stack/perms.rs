@@ -56,6 +56,15 @@ fn relate_user(d: Diagnostic, u: &NginxUser) -> Diagnostic {
     }
 }
 
+/// The rule's severity, lowered to a warning when nginx's user is only assumed.
+fn severity(meta: &RuleMeta, u: &NginxUser) -> crate::diagnostic::Severity {
+    if u.assumed {
+        crate::diagnostic::Severity::Warning
+    } else {
+        meta.severity
+    }
+}
+
 fn who(u: &NginxUser) -> String {
     if u.span.is_some() {
         format!("nginx's workers ({})", u.user)
@@ -103,7 +112,10 @@ impl Rule for OwnerUnset {
         }
         for sp in socket_pools(cx) {
             let acc = sp.pool.pool.socket_access();
+            // A pool without `user` only starts under a master that is not root, which
+            // then owns the socket itself.
             if !sp.pool.config.options.master_is_root
+                || sp.pool.pool.get("user").is_none()
                 || acc.owner.is_some()
                 || acc.group.is_some()
                 || acc.acl_users.is_some()
@@ -114,7 +126,7 @@ impl Rule for OwnerUnset {
             }
             let d = Diagnostic::new(
                 OWNER_UNSET.id,
-                OWNER_UNSET.severity,
+                severity(&OWNER_UNSET, &u),
                 sp.listen.origin.file,
                 sp.listen.origin.value_range,
                 format!(
@@ -202,7 +214,7 @@ impl Rule for OwnerGroupExcludes {
             };
             let d = Diagnostic::new(
                 OWNER_GROUP.id,
-                OWNER_GROUP.severity,
+                severity(&OWNER_GROUP, &u),
                 file,
                 range,
                 format!(
@@ -278,7 +290,7 @@ impl Rule for ModeTooRestrictive {
             let new = format!("{:04o}", acc.mode | rw);
             let d = Diagnostic::new(
                 MODE.id,
-                MODE.severity,
+                severity(&MODE, &u),
                 m.origin.file,
                 m.origin.value_range,
                 format!(
@@ -337,7 +349,7 @@ impl Rule for AclExcludes {
             };
             let d = Diagnostic::new(
                 ACL.id,
-                ACL.severity,
+                severity(&ACL, &u),
                 target.origin.file,
                 target.origin.value_range,
                 format!(
