@@ -5,6 +5,8 @@ pub mod context;
 #[cfg(test)]
 mod corpus_tests;
 pub mod fpm_socket_path_mismatch;
+#[cfg(test)]
+mod fpm_t_tests;
 pub mod perms;
 pub mod reach;
 pub mod timeouts;
