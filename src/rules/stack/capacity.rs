@@ -121,7 +121,7 @@ impl Rule for MemoryOvercommit {
         let host = cx.config.host.memory;
         let unlimited_min = opt_int(cx.config, OVERCOMMIT.id, "unlimited_children", 10);
         let share = opt_int(cx.config, OVERCOMMIT.id, "php_share_percent", 100).clamp(1, 100);
-        let budget = host.map(|h| h / 100 * u64::try_from(share).unwrap_or(100));
+        let budget = host.map(|h| (u128::from(h) * share as u128 / 100) as u64);
         let mut rows = Vec::new();
         for p in pools(cx.stack) {
             let (Some(d), Some(n)) = (p.pool.get("pm.max_children"), p.pool.int("pm.max_children"))

@@ -9,6 +9,8 @@ pub mod fpm_socket_path_mismatch;
 mod fpm_t_tests;
 pub mod perms;
 pub mod reach;
+#[cfg(test)]
+mod tests;
 pub mod timeouts;
 
 use crate::model::fpm::ListenAddr;
