@@ -92,9 +92,13 @@ pub fn php_of<'a>(stack: &'a Stack, files: &Files, cfg: usize) -> &'a PhpIni {
         let Some(dir) = ini_path.parent() else {
             continue;
         };
-        if is_main && root.starts_with(dir) {
+        // Debian: …/fpm/php.ini above …/fpm/pool.d/; Docker: /usr/local/etc/php/php.ini
+        // beside /usr/local/etc/php-fpm.d/.
+        let beside = dir.file_name().is_some_and(|n| n == "php")
+            && dir.parent().is_some_and(|p| root.starts_with(p));
+        if is_main && (root.starts_with(dir) || beside) {
             let depth = dir.components().count();
-            if best.is_none_or(|(d, _)| depth > d) {
+            if best.map_or(true, |(d, _)| depth > d) {
                 best = Some((depth, &set.ini));
             }
         }

@@ -338,6 +338,22 @@ impl Rule for AclExcludes {
             let Some(first) = acc.acl_users.or(acc.acl_groups) else {
                 continue;
             };
+            // Owner and group lines next to ACLs do nothing: say so once per line.
+            for ignored in [acc.owner, acc.group].into_iter().flatten() {
+                out.push(
+                    Diagnostic::new(
+                        ACL.id,
+                        crate::diagnostic::Severity::Info,
+                        ignored.origin.file,
+                        ignored.origin.value_range,
+                        format!(
+                            "{} is ignored: pool [{}] sets {}, and FPM then grants the socket by ACL only",
+                            ignored.name, sp.pool.pool.name, first.name
+                        ),
+                    )
+                    .with_related(first.origin.file, first.origin.value_range, format!("{} = {}", first.name, first.value)),
+                );
+            }
             if list_has(acc.acl_users, |x| u.user_may_be(x))
                 || list_has(acc.acl_groups, |x| u.group_may_be(x))
             {

@@ -86,7 +86,7 @@ impl Rule for ReadTimeoutBelowPhp {
             let key = s.directive.0;
             if worst
                 .get(&key)
-                .is_none_or(|(_, _, w)| w.seconds < l.seconds)
+                .map_or(true, |(_, _, w)| w.seconds < l.seconds)
             {
                 worst.insert(key, (s, p, l));
             }
