@@ -5,6 +5,7 @@
 
 pub mod allowed_clients;
 pub mod duplicate_listen;
+pub mod negative_terminate;
 pub mod socket_dir;
 
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
@@ -20,6 +21,7 @@ crate::rule_pack! {
     "fpm-pool-structure-invalid" => STRUCTURE,
     "fpm-allowed-clients-empty-or-invalid" => allowed_clients::AllowedClientsEmpty,
     "fpm-socket-dir-not-runtime-managed" => socket_dir::SocketDirNotRuntime,
+    "fpm-terminate-timeout-negative" => negative_terminate::NegativeTerminate,
 }
 
 /// A rule that reports one kind of FPM start-up refusal.

@@ -3,7 +3,7 @@
 //! `fpm-max-children-too-low`, `fpm-memory-overcommit`, `fpm-listen-backlog-too-low`,
 //! `fastcgi-keepalive-with-fpm-recycling`.
 
-use super::context::{fastcgi_to_pools, opt_int, pass_sites, php_of, pools};
+use super::context::{fastcgi_to_pools, opt_int, opt_size, pass_sites, php_of, pools};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::model::fpm::Pm;
 use crate::model::values::MemoryLimit;
@@ -93,6 +93,16 @@ static OVERCOMMIT_OPTIONS: &[OptionMeta] = &[
         doc: "the share of the host's memory PHP workers may take (lower it to keep room for a database on the same host)",
     },
     OptionMeta {
+        name: "reserve",
+        default: "0",
+        doc: "memory kept for the OS, database and caches, taken off the host's memory (https://help.creoline.com/en/doc/adjust-php-setting-pmmax-children-Yq6wqB8Ns7 suggests 2G)",
+    },
+    OptionMeta {
+        name: "worker_base",
+        default: "0",
+        doc: "memory a worker uses beyond its memory_limit (PHP itself, OPcache's private pages: about 10M bare, 30M-60M with a framework)",
+    },
+    OptionMeta {
         name: "unlimited_children",
         default: "10",
         doc: "without the host's memory, memory_limit = -1 is reported from this many pm.max_children on (the catalog's threshold)",
@@ -121,7 +131,10 @@ impl Rule for MemoryOvercommit {
         let host = cx.config.host.memory;
         let unlimited_min = opt_int(cx.config, OVERCOMMIT.id, "unlimited_children", 10);
         let share = opt_int(cx.config, OVERCOMMIT.id, "php_share_percent", 100).clamp(1, 100);
-        let budget = host.map(|h| (u128::from(h) * share as u128 / 100) as u64);
+        let reserve = opt_size(cx.config, OVERCOMMIT.id, "reserve", 0);
+        let base = opt_size(cx.config, OVERCOMMIT.id, "worker_base", 0);
+        let budget =
+            host.map(|h| ((u128::from(h) * share as u128 / 100) as u64).saturating_sub(reserve));
         let mut rows = Vec::new();
         for p in pools(cx.stack) {
             let (Some(d), Some(n)) = (p.pool.get("pm.max_children"), p.pool.int("pm.max_children"))
@@ -141,7 +154,7 @@ impl Rule for MemoryOvercommit {
         let total: u64 = rows
             .iter()
             .map(|(_, _, n, ml)| match ml.limit {
-                MemoryLimit::Bytes(b) => b.saturating_mul(*n as u64),
+                MemoryLimit::Bytes(b) => b.saturating_add(base).saturating_mul(*n as u64),
                 MemoryLimit::Unlimited => 0,
             })
             .fold(0u64, u64::saturating_add);
@@ -151,7 +164,7 @@ impl Rule for MemoryOvercommit {
         }
         for (p, d, n, ml) in rows {
             let per = match ml.limit {
-                MemoryLimit::Bytes(b) => b,
+                MemoryLimit::Bytes(b) => b.saturating_add(base),
                 MemoryLimit::Unlimited => {
                     if host.is_none() && n < unlimited_min {
                         continue;
