@@ -282,6 +282,30 @@ fn site(
     }
 }
 
+/// True when a pass serves PHP: its location's pattern or its address mentions php or fpm
+/// (other FastCGI servers such as fcgiwrap are left alone), or it sits outside locations.
+pub fn serves_php(model: &NginxModel, site: &PassSite) -> bool {
+    let lower = site.text.to_ascii_lowercase();
+    if lower.contains("php") || lower.contains("fpm") {
+        return true;
+    }
+    let mut locations = model
+        .ancestors(site.block)
+        .filter(|b| model.block(*b).kind == BlockKind::Location)
+        .filter_map(|b| model.block(b).directive)
+        .peekable();
+    if locations.peek().is_none() {
+        return true;
+    }
+    locations.any(|l| {
+        model
+            .directive(l)
+            .args
+            .iter()
+            .any(|a| a.value.to_ascii_lowercase().contains("php"))
+    })
+}
+
 /// The bytes of an argument's value (inside quotes), when it has no escapes.
 pub fn value_range(model: &NginxModel, site: &PassSite) -> Option<TextRange> {
     let d = model.directive(site.directive);

@@ -5,8 +5,8 @@
 //! `upstream-protocol-mismatch`, `unix-socket-in-private-tmp`.
 
 use super::context::{
-    is_docker_layout, listens_on_loopback_only, pass_sites, pools, pools_reached, tcp_port,
-    value_range, PassSite, PoolRef,
+    is_docker_layout, listens_on_loopback_only, pass_sites, pools, pools_reached, serves_php,
+    tcp_port, value_range, PassSite, PoolRef,
 };
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::model::fpm::{ListenAddr, TcpHost};
@@ -91,7 +91,7 @@ impl Rule for TcpEndpointMismatch {
             let Some((host, port)) = loopback_target(&s) else {
                 continue;
             };
-            if !pools_reached(&pools, &s).is_empty() {
+            if !pools_reached(&pools, &s).is_empty() || !serves_php(&cx.stack.nginx, &s) {
                 continue;
             }
             let mut d = Diagnostic::new(
@@ -360,6 +360,7 @@ impl Rule for ProtocolMismatch {
                 out.push(d);
                 continue;
             }
+            let remote = remote_target(&s).is_some();
             let reached: Vec<PoolRef<'_>> = match &s.endpoint {
                 Endpoint::Host {
                     host,
@@ -383,13 +384,22 @@ impl Rule for ProtocolMismatch {
                 PassKind::Grpc => "gRPC",
                 _ => "another protocol",
             };
+            // Another host on the pool's port may be another server: say so, as a warning.
+            let (severity, hedge) = if remote {
+                (
+                    crate::diagnostic::Severity::Warning,
+                    " (if that host is the PHP-FPM host)",
+                )
+            } else {
+                (PROTOCOL.severity, "")
+            };
             let d = Diagnostic::new(
                 PROTOCOL.id,
-                PROTOCOL.severity,
+                severity,
                 s.file,
                 s.range,
                 format!(
-                    "`{}` speaks {proto} to {}, but PHP-FPM pool [{}] listens there and speaks only FastCGI: the pool closes the connection",
+                    "`{}` speaks {proto} to {}, but PHP-FPM pool [{}] listens there{hedge} and speaks only FastCGI: the pool closes the connection",
                     s.kind.directive(),
                     s.text,
                     p.pool.name

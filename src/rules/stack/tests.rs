@@ -272,3 +272,27 @@ fn rule_options_change_thresholds() {
     let (_, d) = run("php-memory-limit-too-low", &[(path, ini)], config);
     assert_eq!(d.len(), 1, "{d:?}");
 }
+
+#[test]
+fn other_fastcgi_servers_are_not_php_pools() {
+    let nginx = "events {}\nhttp {\n    server {\n        location /cgi-bin/ {\n            fastcgi_pass 127.0.0.1:9001;\n        }\n        location ~ \\.php$ {\n            fastcgi_pass 127.0.0.1:9002;\n        }\n    }\n}\n";
+    let (ws, d) = run(
+        "fpm-tcp-endpoint-mismatch",
+        &[(NGINX, nginx), (POOL, &pool("www", "127.0.0.1:9000", ""))],
+        Config::default(),
+    );
+    assert_eq!(d.len(), 1, "only the PHP location: {d:?}");
+    assert_eq!(ws.files.get(d[0].file).line_col(d[0].range.start).line, 8);
+}
+
+#[test]
+fn proxy_pass_to_a_remote_pool_port_is_a_warning() {
+    let nginx = "events {}\nhttp {\n    server {\n        location / {\n            proxy_pass http://php:9000;\n        }\n    }\n}\n";
+    let (_, d) = run(
+        "upstream-protocol-mismatch",
+        &[(NGINX, nginx), (POOL, &pool("www", "9000", ""))],
+        Config::default(),
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].severity, Severity::Warning);
+}
