@@ -5,9 +5,11 @@
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::fpm::ListenAddr;
 use crate::model::nginx::BlockKind;
-use crate::rules::stack::context::pools;
+use crate::rules::stack::context::{is_docker_layout, pools};
 use crate::rules::{Checker, Rule, RuleMeta};
+use crate::source::FileId;
 use crate::source::FileKind;
+use std::path::{Path, PathBuf};
 
 /// The rule.
 pub struct DuplicateListen;
@@ -33,6 +35,29 @@ fn nginx_addr(arg: &str) -> ListenAddr {
     }
 }
 
+/// The folder standing for `/` of the system a configuration belongs to: the part of its
+/// path before `etc/`. None for the official Docker image's layout (each image runs in its
+/// own container, with its own addresses).
+fn system_root(path: &Path) -> Option<PathBuf> {
+    if is_docker_layout(path) {
+        return None;
+    }
+    let mut root = PathBuf::new();
+    for c in path.components() {
+        if c.as_os_str() == "etc" {
+            return Some(root);
+        }
+        root.push(c);
+    }
+    None
+}
+
+/// True when two FPM configurations belong to one system (two PHP versions of one host).
+fn same_host(cx: &Checker<'_>, a: FileId, b: FileId) -> bool {
+    let (pa, pb) = (&cx.files.get(a).path, &cx.files.get(b).path);
+    matches!((system_root(pa), system_root(pb)), (Some(x), Some(y)) if x == y)
+}
+
 impl Rule for DuplicateListen {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -53,7 +78,7 @@ impl Rule for DuplicateListen {
             };
             // Across FPM masters: the later configuration cannot bind.
             for b in &pools[..i] {
-                if b.cfg == a.cfg {
+                if b.cfg == a.cfg || !same_host(cx, a.config.root, b.config.root) {
                     continue;
                 }
                 let (Some(lb), Some((fb, rb))) = (b.listen(), b.listen_span()) else {
@@ -62,6 +87,12 @@ impl Rule for DuplicateListen {
                 if !la.collides_with(&lb) {
                     continue;
                 }
+                // A unix socket in use makes the second master stop (it test-connects
+                // before unlinking the path, `fpm_sockets.c`); a TCP port fails to bind.
+                let outcome = match la {
+                    ListenAddr::Unix { .. } => "the master started second stops with `Another FPM instance seems to already listen on …`",
+                    ListenAddr::Tcp { .. } => "the master started second fails with `Address already in use` and exits",
+                };
                 out.push(
                     Diagnostic::new(
                         META.id,
@@ -69,7 +100,7 @@ impl Rule for DuplicateListen {
                         fa,
                         ra,
                         format!(
-                            "pool [{}] listens on {}, which pool [{}] of another PHP-FPM configuration ({}) also binds: the master started second fails with `Address already in use` and exits",
+                            "pool [{}] listens on {}, which pool [{}] of another PHP-FPM configuration ({}) also uses: {outcome}",
                             a.pool.name,
                             a.pool.get("listen").map(|d| d.value.as_str()).unwrap_or(""),
                             b.pool.name,
@@ -80,7 +111,11 @@ impl Rule for DuplicateListen {
                     .with_help("give each PHP version its own socket (e.g. /run/php/php8.2-fpm.sock) or port"),
                 );
             }
-            // Against nginx's own listening sockets.
+            // Against nginx's own listening sockets (not for a Docker image's pool: nginx
+            // runs in another container there).
+            if is_docker_layout(&cx.files.get(a.config.root).path) {
+                continue;
+            }
             let model = &cx.stack.nginx;
             for id in model.all_named("listen") {
                 let d = model.directive(id);
