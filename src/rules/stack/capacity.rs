@@ -47,25 +47,46 @@ impl Rule for MaxChildrenTooLow {
         let min = opt_int(cx.config, MAX_CHILDREN.id, "min", 5).max(2 * cpus - 1);
         let suggested = opt_int(cx.config, MAX_CHILDREN.id, "suggested", 10).max(2 * cpus);
         let mut seen = BTreeSet::new();
-        for (s, p) in fastcgi_to_pools(&sites, &pools) {
+        let reached = fastcgi_to_pools(&sites, &pools);
+        for (s, p) in &reached {
             let Some(d) = p.pool.get("pm.max_children") else {
                 continue;
             };
             let Some(n) = p.pool.int("pm.max_children") else {
                 continue;
             };
-            if n < 1 || n > min || !seen.insert((d.origin.file, d.origin.value_range.start)) {
+            // The server blocks sharing this pool: each site may keep a worker busy.
+            let servers: BTreeSet<u32> = reached
+                .iter()
+                .filter(|(_, q)| q.cfg == p.cfg && q.pool.name == p.pool.name)
+                .filter_map(|(t, _)| {
+                    cx.stack
+                        .nginx
+                        .enclosing(t.block, crate::model::nginx::BlockKind::Server)
+                        .map(|b| b.0)
+                })
+                .collect();
+            let shared = servers.len() as i64;
+            if n < 1
+                || (n > min && n >= shared)
+                || !seen.insert((d.origin.file, d.origin.value_range.start))
+            {
                 continue;
             }
+            let suggested = suggested.max(shared * 2);
+            let sharing = if shared > 1 {
+                format!(" shared by {shared} nginx servers")
+            } else {
+                String::new()
+            };
             let diag = Diagnostic::new(
                 MAX_CHILDREN.id,
                 MAX_CHILDREN.severity,
                 d.origin.file,
                 d.origin.value_range,
                 format!(
-                    "pool [{}] runs at most {n} workers (pm.max_children) for a site nginx sends to it: {} slow requests at once fill the pool, and the next ones wait until nginx times out",
-                    p.pool.name,
-                    n
+                    "pool [{}] runs at most {n} workers (pm.max_children){sharing} for the sites nginx sends to it: {n} slow requests at once fill the pool, and the next ones wait until nginx times out",
+                    p.pool.name
                 ),
             )
             .with_related(s.file, s.range, format!("nginx passes to {}", s.text))

@@ -296,3 +296,37 @@ fn proxy_pass_to_a_remote_pool_port_is_a_warning() {
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(d[0].severity, Severity::Warning);
 }
+
+#[test]
+fn max_children_below_the_servers_sharing_the_pool() {
+    let mut servers = String::new();
+    for i in 0..12 {
+        servers.push_str(&format!(
+            "    server {{\n        server_name s{i};\n        location ~ \\.php$ {{\n            fastcgi_pass unix:/run/php/php8.2-fpm.sock;\n        }}\n    }}\n"
+        ));
+    }
+    let nginx = format!("events {{}}\nhttp {{\n{servers}}}\n");
+    let p = pool("www", "/run/php/php8.2-fpm.sock", "").replace("= 5", "= 10");
+    let (_, d) = run(
+        "fpm-max-children-too-low",
+        &[(NGINX, &nginx), (POOL, &p)],
+        Config::default(),
+    );
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(
+        d[0].message.contains("shared by 12 nginx servers"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(
+        d[0].fix.as_ref().map(|f| f.edits[0].replacement.as_str()),
+        Some("24")
+    );
+    let p = p.replace("= 10", "= 12");
+    let (_, d) = run(
+        "fpm-max-children-too-low",
+        &[(NGINX, &nginx), (POOL, &p)],
+        Config::default(),
+    );
+    assert!(d.is_empty(), "{d:?}");
+}
