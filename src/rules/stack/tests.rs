@@ -330,3 +330,30 @@ fn max_children_below_the_servers_sharing_the_pool() {
     );
     assert!(d.is_empty(), "{d:?}");
 }
+
+#[test]
+fn which_pool_address_a_local_pass_reaches() {
+    use super::context::pool_serves;
+    use crate::model::fpm::ListenAddr;
+    use crate::model::nginx_values::Endpoint;
+    let tcp = |h: &str, p: u16| Endpoint::Host {
+        host: h.into(),
+        port: Some(p),
+    };
+    let l = |v: &str| ListenAddr::parse(v, None);
+    assert!(pool_serves(&l("9000"), &tcp("127.0.0.1", 9000)));
+    assert!(pool_serves(&l("9000"), &tcp("::1", 9000)));
+    assert!(pool_serves(&l("127.0.0.1:9000"), &tcp("localhost", 9000)));
+    assert!(!pool_serves(&l("127.0.0.1:9000"), &tcp("::1", 9000)));
+    assert!(!pool_serves(&l("0.0.0.0:9000"), &tcp("::1", 9000)));
+    assert!(!pool_serves(&l("127.0.0.1:9001"), &tcp("127.0.0.1", 9000)));
+    assert!(
+        !pool_serves(&l("9000"), &tcp("php", 9000)),
+        "not this machine"
+    );
+    assert!(pool_serves(
+        &l("/var/run/php/x.sock"),
+        &Endpoint::Unix("/run/php/x.sock".into())
+    ));
+    assert!(!pool_serves(&l("/run/php/x.sock"), &tcp("127.0.0.1", 9000)));
+}
