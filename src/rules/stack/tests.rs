@@ -357,3 +357,22 @@ fn which_pool_address_a_local_pass_reaches() {
     ));
     assert!(!pool_serves(&l("/run/php/x.sock"), &tcp("127.0.0.1", 9000)));
 }
+
+#[test]
+fn inserted_lines_keep_crlf_and_a_missing_final_newline() {
+    let crlf = "[www]\r\nuser = www-data\r\ngroup = www-data\r\nlisten = /run/php/php8.2-fpm.sock\r\npm = static\r\npm.max_children = 5\r\n";
+    let (_, d) = run("fpm-socket-owner-unset", &[(POOL, crlf)], Config::default());
+    let e = &d[0].fix.as_ref().expect("a fix").edits[0];
+    assert_eq!(
+        e.replacement,
+        "listen.owner = www-data\r\nlisten.group = www-data\r\n"
+    );
+    let last = "[www]\nuser = www-data\ngroup = www-data\npm = static\npm.max_children = 5\nlisten = /run/php/php8.2-fpm.sock";
+    let (ws, d) = run("fpm-socket-owner-unset", &[(POOL, last)], Config::default());
+    let e = &d[0].fix.as_ref().expect("a fix").edits[0];
+    assert_eq!(e.range.start as usize, ws.files.get(e.file).text.len());
+    assert_eq!(
+        e.replacement,
+        "\nlisten.owner = www-data\nlisten.group = www-data\n"
+    );
+}
