@@ -3,6 +3,11 @@
 //! The start-up refusals are computed by the FPM model (it knows FPM's exact checks and
 //! messages); each refusal rule reports the refusals of its kind.
 
+pub mod allowed_clients;
+pub mod duplicate_listen;
+pub mod negative_terminate;
+pub mod socket_dir;
+
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
@@ -12,8 +17,11 @@ crate::rule_pack! {
     "fpm-pm-spare-exceeds-max-children" => SPARE,
     "fpm-pm-required-values-invalid" => REQUIRED,
     "fpm-slowlog-timeout-exceeds-terminate" => SLOWLOG,
-    "fpm-duplicate-listen-address" => DUPLICATE_LISTEN,
+    "fpm-duplicate-listen-address" => duplicate_listen::DuplicateListen,
     "fpm-pool-structure-invalid" => STRUCTURE,
+    "fpm-allowed-clients-empty-or-invalid" => allowed_clients::AllowedClientsEmpty,
+    "fpm-socket-dir-not-runtime-managed" => socket_dir::SocketDirNotRuntime,
+    "fpm-terminate-timeout-negative" => negative_terminate::NegativeTerminate,
 }
 
 /// A rule that reports one kind of FPM start-up refusal.
@@ -77,12 +85,6 @@ refusal_rule!(
     "fpm-slowlog-timeout-exceeds-terminate",
     "request_slowlog_timeout is above request_terminate_timeout, or set without slowlog: PHP-FPM refuses to start",
     Some(Applicability::Unsafe)
-);
-refusal_rule!(
-    DUPLICATE_LISTEN,
-    "fpm-duplicate-listen-address",
-    "two PHP-FPM pools listen on the same address: FPM refuses to start or cannot bind",
-    None
 );
 refusal_rule!(
     STRUCTURE,

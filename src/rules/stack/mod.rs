@@ -1,6 +1,17 @@
 //! Cross-file rules: nginx, PHP-FPM and php.ini read as one system.
 
+pub mod capacity;
+pub mod context;
+#[cfg(test)]
+mod corpus_tests;
 pub mod fpm_socket_path_mismatch;
+#[cfg(test)]
+mod fpm_t_tests;
+pub mod perms;
+pub mod reach;
+#[cfg(test)]
+mod tests;
+pub mod timeouts;
 
 use crate::model::fpm::ListenAddr;
 use crate::model::nginx::{BlockKind, NginxModel};
@@ -10,6 +21,24 @@ use crate::source::{FileId, TextRange};
 
 crate::rule_pack! {
     "fpm-socket-path-mismatch" => fpm_socket_path_mismatch::FpmSocketPathMismatch,
+    "fpm-tcp-endpoint-mismatch" => reach::TcpEndpointMismatch,
+    "fpm-listen-loopback-unreachable" => reach::ListenLoopbackUnreachable,
+    "fastcgi-pass-loopback-in-container" => reach::LoopbackInContainer,
+    "fpm-allowed-clients-excludes-nginx" => reach::AllowedClientsExcludesNginx,
+    "upstream-protocol-mismatch" => reach::ProtocolMismatch,
+    "unix-socket-in-private-tmp" => reach::SocketInPrivateTmp,
+    "fpm-socket-owner-unset" => perms::OwnerUnset,
+    "fpm-socket-owner-group-excludes-nginx-user" => perms::OwnerGroupExcludes,
+    "fpm-socket-acl-excludes-nginx-user" => perms::AclExcludes,
+    "fpm-socket-mode-too-restrictive" => perms::ModeTooRestrictive,
+    "fpm-socket-acl-unsupported-in-container" => perms::AclInContainer,
+    "fpm-max-children-too-low" => capacity::MaxChildrenTooLow,
+    "fpm-memory-overcommit" => capacity::MemoryOvercommit,
+    "fpm-listen-backlog-too-low" => capacity::BacklogTooLow,
+    "fastcgi-keepalive-with-fpm-recycling" => capacity::KeepaliveWithRecycling,
+    "fastcgi-read-timeout-below-php-limit" => timeouts::ReadTimeoutBelowPhp,
+    "fpm-terminate-timeout-below-max-execution-time" => timeouts::TerminateBelowMet,
+    "php-unbounded-execution-under-fpm" => timeouts::UnboundedExecution,
 }
 
 /// A unix socket nginx sends FastCGI requests to.
