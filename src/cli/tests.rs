@@ -128,13 +128,7 @@ fn select_ignore_and_fail_on() {
         "fpm-socket-path-mismatch",
     ]);
     assert_eq!(code, EXIT_FINDINGS);
-    let rules = rules_in(&out);
-    assert!(rules.iter().any(|r| r == "fpm-socket-path-mismatch"), "{rules:?}");
-    // Only findings in the buffer's own file are reported.
-    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
-    for d in v["diagnostics"].as_array().expect("diagnostics") {
-        assert_eq!(d["path"].as_str(), Some(shop.as_str()));
-    }
+    assert_eq!(rules_in(&out), ["fpm-socket-path-mismatch"]);
 
     let (_, out, _) = cli(&[
         "check",
@@ -377,7 +371,10 @@ fn stdin_filename_lints_the_buffer_in_its_tree() {
         &original,
     );
     let rules = rules_in(&out);
-    assert!(rules.iter().any(|r| r == "fpm-socket-path-mismatch"), "{rules:?}");
+    assert!(
+        rules.iter().any(|r| r == "fpm-socket-path-mismatch"),
+        "{rules:?}"
+    );
     // Only findings in the buffer's own file are reported.
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     for d in v["diagnostics"].as_array().expect("diagnostics") {

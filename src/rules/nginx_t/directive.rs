@@ -69,7 +69,6 @@ fn visits<'a>(cx: &'a Checker<'_>) -> impl Iterator<Item = Visit> + 'a {
     walk(cx)
         .iter()
         .copied()
-        .into_iter()
         .filter(move |v| missing_module(model, &model.directive(v.id).name).is_none())
 }
 

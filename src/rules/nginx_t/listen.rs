@@ -110,7 +110,6 @@ fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
     walk(cx)
         .iter()
         .copied()
-        .into_iter()
         .filter(|v| matches!(v.verdict, Verdict::Ok(_)))
         .filter(|v| model.directive(v.id).name == "listen")
         .filter(|v| model.block(model.directive(v.id).parent).kind == BlockKind::Server)

@@ -16,7 +16,6 @@ fn servers(cx: &Checker<'_>) -> Vec<BlockId> {
     walk(cx)
         .iter()
         .copied()
-        .into_iter()
         .filter(|v| matches!(v.verdict, Verdict::Ok(_)))
         .filter_map(|v| model.directive(v.id).block)
         .filter(|b| model.block(*b).kind == BlockKind::Server)

@@ -57,7 +57,6 @@ fn accepted(cx: &Checker<'_>) -> Vec<(Visit, &'static DirectiveSpec)> {
     walk(cx)
         .iter()
         .copied()
-        .into_iter()
         .filter(|v| missing_module(model, &model.directive(v.id).name).is_none())
         .filter(|v| in_version(cx.config, &model.directive(v.id).name))
         .filter_map(|v| match v.verdict {
