@@ -169,6 +169,8 @@ pub struct NginxModel {
     /// Directives by name in each block with more than [`BIG_BLOCK`] items, built on first use
     /// (after loading: the model is not changed once rules run).
     big_block_index: std::sync::OnceLock<BigBlockIndex>,
+    /// Directive name → every directive of that name, built on first use.
+    name_index: std::sync::OnceLock<crate::model::hash::FnvMap<String, Vec<DirectiveId>>>,
 }
 
 /// Blocks with more items than this are looked up through an index.
@@ -360,11 +362,41 @@ impl NginxModel {
 
     /// Every directive named `name`, anywhere.
     pub fn all_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = DirectiveId> + 'a {
-        self.directives
-            .iter()
-            .enumerate()
-            .filter(move |(_, d)| d.name == name)
-            .map(|(i, _)| DirectiveId(i as u32))
+        self.named(name).iter().copied()
+    }
+
+    /// Every directive named `name`, in model order, through an index built on first use
+    /// (rules ask for a few names each; scanning every directive per rule is quadratic in
+    /// spirit on big configurations).
+    pub fn named(&self, name: &str) -> &[DirectiveId] {
+        let index = self.name_index.get_or_init(|| {
+            let mut map: crate::model::hash::FnvMap<String, Vec<DirectiveId>> = Default::default();
+            for (i, d) in self.directives.iter().enumerate() {
+                map.entry(d.name.clone())
+                    .or_default()
+                    .push(DirectiveId(i as u32));
+            }
+            map
+        });
+        index.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every `*_pass` directive (fastcgi, proxy, uwsgi, scgi, grpc, memcached), in model
+    /// order.
+    pub fn pass_directive_ids(&self) -> Vec<DirectiveId> {
+        let mut ids: Vec<DirectiveId> = [
+            "fastcgi_pass",
+            "proxy_pass",
+            "uwsgi_pass",
+            "scgi_pass",
+            "grpc_pass",
+            "memcached_pass",
+        ]
+        .iter()
+        .flat_map(|n| self.named(n).iter().copied())
+        .collect();
+        ids.sort();
+        ids
     }
 
     /// The line ending of `file`.

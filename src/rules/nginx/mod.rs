@@ -92,16 +92,16 @@ pub fn complete(model: &NginxModel, block: BlockId) -> bool {
 /// nginx -t checks report those).
 pub fn pass_directives(model: &NginxModel) -> Vec<(DirectiveId, PassTarget)> {
     model
-        .directives
-        .iter()
-        .enumerate()
-        .filter_map(|(i, d)| {
+        .pass_directive_ids()
+        .into_iter()
+        .filter_map(|id| {
+            let d = model.directive(id);
             let kind = PassKind::of(&d.name)?;
             if !in_http(model, d.parent) {
                 return None;
             }
             let target = parse_pass(kind, d.arg(0)?).ok()?;
-            Some((DirectiveId(i as u32), target))
+            Some((id, target))
         })
         .collect()
 }

@@ -204,7 +204,8 @@ pub struct PassSite {
 /// Every address every `*_pass` of nginx sends to, upstream blocks resolved.
 pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
     let mut out = Vec::new();
-    for (i, d) in model.directives.iter().enumerate() {
+    for id in model.pass_directive_ids() {
+        let d = model.directive(id);
         let Some(kind) = PassKind::of(&d.name) else {
             continue;
         };
@@ -212,7 +213,6 @@ pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
         let Ok(target) = parse_pass(kind, &arg.value) else {
             continue;
         };
-        let id = DirectiveId(i as u32);
         match &target.endpoint {
             Endpoint::Host { host, port: None } => {
                 if let Some(up) = model.upstream_named(d.parent, host) {

@@ -63,11 +63,8 @@ pub struct UnixTarget {
 /// counts as PHP when its path or its location's pattern mentions php or fpm.
 pub fn fastcgi_unix_targets(model: &NginxModel) -> Vec<UnixTarget> {
     let mut out = Vec::new();
-    for (i, d) in model.directives.iter().enumerate() {
-        let _ = i;
-        if PassKind::of(&d.name) != Some(PassKind::Fastcgi) {
-            continue;
-        }
+    for &id in model.named("fastcgi_pass") {
+        let d = model.directive(id);
         let Some(arg) = d.args.first() else { continue };
         let Ok(target) = parse_pass(PassKind::Fastcgi, &arg.value) else {
             continue;
