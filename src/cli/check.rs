@@ -5,9 +5,8 @@ use super::{KindArg, EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK};
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::discover::{self, Input};
-use crate::fix::{fix_to_fixpoint, DEFAULT_MAX_ROUNDS};
 use crate::output::{write_report, OutputFormat, Report, RuleMeta};
-use crate::source::{FileKind, Files, SourceFile};
+use crate::source::{FileKind, SourceFile};
 use crate::workspace::source::{root_of, StackSource};
 use crate::workspace::{lint, Plan, Workspace};
 use std::io::{Read, Write};
@@ -128,45 +127,7 @@ pub fn run(
     };
     let mut diagnostics;
     if args.fix || args.diff {
-        let outcome = {
-            let plan = &plan;
-            let config = &config;
-            let root = plan.root.clone();
-            let mut relint = |files: &Files| -> Vec<Diagnostic> {
-                let mut src = StackSource::new(root.clone());
-                for (_, f) in files.iter() {
-                    src.overlay.insert(f.path.clone(), f.text.clone());
-                }
-                let again = Workspace::load(plan, &mut src);
-                remap(lint(&again, config), &again.files, files)
-            };
-            let kinds: Vec<(PathBuf, FileKind)> = ws
-                .kinds
-                .iter()
-                .map(|(id, k)| (ws.files.get(*id).path.clone(), *k))
-                .collect();
-            let broken = ws.broken.clone();
-            let broken_paths: Vec<PathBuf> = broken
-                .iter()
-                .map(|id| ws.files.get(*id).path.clone())
-                .collect();
-            let reparses = move |f: &SourceFile| -> bool {
-                if broken_paths.contains(&f.path) {
-                    return false;
-                }
-                kinds
-                    .iter()
-                    .find(|(p, _)| *p == f.path)
-                    .is_some_and(|(_, k)| crate::workspace::parses(*k, f))
-            };
-            fix_to_fixpoint(
-                &mut ws.files,
-                level,
-                DEFAULT_MAX_ROUNDS,
-                &mut relint,
-                &reparses,
-            )
-        };
+        let outcome = crate::workspace::fix(&mut ws, &plan, &config, level);
         for e in &outcome.errors {
             let _ = writeln!(err, "{}", e.describe(&ws.files));
         }
@@ -275,26 +236,6 @@ pub fn run(
 fn fails(diagnostics: &[Diagnostic], config: &Config) -> bool {
     let threshold = config.fail_on.unwrap_or(Severity::Warning);
     diagnostics.iter().any(|d| d.severity >= threshold)
-}
-
-/// Diagnostics of a re-loaded workspace, with file ids of the original store.
-fn remap(diags: Vec<Diagnostic>, from: &Files, to: &Files) -> Vec<Diagnostic> {
-    let map = |id| to.find(&from.get(id).path);
-    diags
-        .into_iter()
-        .filter_map(|mut d| {
-            d.file = map(d.file)?;
-            for r in &mut d.related {
-                r.file = map(r.file)?;
-            }
-            if let Some(fix) = &mut d.fix {
-                for e in &mut fix.edits {
-                    e.file = map(e.file)?;
-                }
-            }
-            Some(d)
-        })
-        .collect()
 }
 
 fn kind_of(k: KindArg) -> FileKind {

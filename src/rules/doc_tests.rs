@@ -7,8 +7,6 @@ use super::{docs, registry};
 use crate::config::Config;
 use crate::diagnostic::{Applicability, Diagnostic};
 use crate::discover::discover;
-use crate::fix::fix_to_fixpoint;
-use crate::source::Files;
 use crate::workspace::source::StackSource;
 use crate::workspace::{lint, Plan, Workspace};
 use std::collections::BTreeMap;
@@ -141,48 +139,9 @@ fn doc_examples_behave_as_documented() {
             if fixed.is_empty() {
                 continue;
             }
-            let mut store = Files::new();
-            for (_, f) in ws.files.iter() {
-                store.add(crate::source::SourceFile::new(
-                    f.path.clone(),
-                    f.text.clone(),
-                ));
-            }
-            let mut relint = |files: &Files| -> Vec<Diagnostic> {
-                let mut src = StackSource::new(plan.root.clone());
-                for (_, f) in files.iter() {
-                    src.overlay.insert(f.path.clone(), f.text.clone());
-                }
-                let again = Workspace::load(&plan, &mut src);
-                lint(&again, &config)
-                    .into_iter()
-                    .filter_map(|mut d| {
-                        let map = |fid| files.find(&again.files.get(fid).path);
-                        d.file = map(d.file)?;
-                        if let Some(fix) = &mut d.fix {
-                            for e in &mut fix.edits {
-                                e.file = map(e.file)?;
-                            }
-                        }
-                        Some(d)
-                    })
-                    .collect()
-            };
-            let kinds = ws.kinds.clone();
-            let reparses = |f: &crate::source::SourceFile| {
-                let kind = kinds
-                    .iter()
-                    .find(|(id, _)| ws.files.get(*id).path == f.path)
-                    .map(|(_, k)| *k);
-                kind.is_some_and(|k| crate::workspace::parses(k, f))
-            };
-            let outcome = fix_to_fixpoint(
-                &mut store,
-                Applicability::Unsafe,
-                10,
-                &mut relint,
-                &reparses,
-            );
+            let mut ws = ws;
+            let outcome = crate::workspace::fix(&mut ws, &plan, &config, Applicability::Unsafe);
+            let store = &ws.files;
             for want in fixed {
                 let path = ws
                     .root

@@ -233,3 +233,68 @@ pub fn parses(kind: FileKind, file: &SourceFile) -> bool {
         FileKind::Fpm | FileKind::PhpIni => php_load::parses(kind, file),
     }
 }
+
+/// Apply the fixes at or above `level` to a fixpoint: each round loads `plan` again from
+/// the fixed texts (so cross-file rules see them) and lints with `config`. Files that had
+/// a syntax error are never changed; `ws.files` holds the final texts afterwards.
+pub fn fix(
+    ws: &mut Workspace,
+    plan: &Plan,
+    config: &crate::config::Config,
+    level: crate::diagnostic::Applicability,
+) -> crate::fix::FixOutcome {
+    let root = plan.root.clone();
+    let mut relint = |files: &Files| -> Vec<crate::diagnostic::Diagnostic> {
+        let mut src = StackSource::new(root.clone());
+        for (_, f) in files.iter() {
+            src.overlay.insert(f.path.clone(), f.text.clone());
+        }
+        let again = Workspace::load(plan, &mut src);
+        remap(lint(&again, config), &again.files, files)
+    };
+    let kinds: std::collections::HashMap<PathBuf, FileKind> = ws
+        .kinds
+        .iter()
+        .map(|(id, k)| (ws.files.get(*id).path.clone(), *k))
+        .collect();
+    let broken: HashSet<PathBuf> = ws
+        .broken
+        .iter()
+        .map(|id| ws.files.get(*id).path.clone())
+        .collect();
+    let reparses = move |f: &SourceFile| -> bool {
+        !broken.contains(&f.path) && kinds.get(&f.path).is_some_and(|k| parses(*k, f))
+    };
+    crate::fix::fix_to_fixpoint(
+        &mut ws.files,
+        level,
+        crate::fix::DEFAULT_MAX_ROUNDS,
+        &mut relint,
+        &reparses,
+    )
+}
+
+/// Diagnostics of a re-loaded workspace, with the file ids of the original store; those
+/// in files the original does not have are dropped.
+fn remap(
+    diags: Vec<crate::diagnostic::Diagnostic>,
+    from: &Files,
+    to: &Files,
+) -> Vec<crate::diagnostic::Diagnostic> {
+    let map = |id| to.find(&from.get(id).path);
+    diags
+        .into_iter()
+        .filter_map(|mut d| {
+            d.file = map(d.file)?;
+            for r in &mut d.related {
+                r.file = map(r.file)?;
+            }
+            if let Some(fix) = &mut d.fix {
+                for e in &mut fix.edits {
+                    e.file = map(e.file)?;
+                }
+            }
+            Some(d)
+        })
+        .collect()
+}

@@ -3,13 +3,12 @@
 //! `php-fpm8.2 -n -t` must accept each FPM file the fixes changed.
 
 use crate::config::Config;
-use crate::diagnostic::{Applicability, Diagnostic};
+use crate::diagnostic::Applicability;
 use crate::discover::discover;
-use crate::fix::fix_to_fixpoint;
 use crate::rules::doc::{parse_doc, ExampleFile, Role};
-use crate::source::{FileKind, Files, SourceFile};
+use crate::source::FileKind;
 use crate::workspace::source::StackSource;
-use crate::workspace::{lint, Plan, Workspace};
+use crate::workspace::{Plan, Workspace};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -43,49 +42,13 @@ fn fixed_fpm_files(rule: &str, files: &[&ExampleFile]) -> Vec<(String, String)> 
         root: Some(dir.path().to_path_buf()),
         prefix: None,
     };
-    let ws = Workspace::load(&plan, &mut StackSource::new(plan.root.clone()));
+    let mut ws = Workspace::load(&plan, &mut StackSource::new(plan.root.clone()));
     let config = Config {
         select: Some(vec![rule.to_string()]),
         ..Config::default()
     };
-    let mut store = Files::new();
-    for (_, f) in ws.files.iter() {
-        store.add(SourceFile::new(f.path.clone(), f.text.clone()));
-    }
-    let mut relint = |files: &Files| -> Vec<Diagnostic> {
-        let mut src = StackSource::new(plan.root.clone());
-        for (_, f) in files.iter() {
-            src.overlay.insert(f.path.clone(), f.text.clone());
-        }
-        let again = Workspace::load(&plan, &mut src);
-        lint(&again, &config)
-            .into_iter()
-            .filter_map(|mut d| {
-                let map = |fid| files.find(&again.files.get(fid).path);
-                d.file = map(d.file)?;
-                if let Some(fix) = &mut d.fix {
-                    for e in &mut fix.edits {
-                        e.file = map(e.file)?;
-                    }
-                }
-                Some(d)
-            })
-            .collect()
-    };
-    let kinds = ws.kinds.clone();
-    let reparses = |f: &SourceFile| {
-        kinds
-            .iter()
-            .find(|(id, _)| ws.files.get(*id).path == f.path)
-            .is_some_and(|(_, k)| crate::workspace::parses(*k, f))
-    };
-    let outcome = fix_to_fixpoint(
-        &mut store,
-        Applicability::Unsafe,
-        10,
-        &mut relint,
-        &reparses,
-    );
+    crate::workspace::fix(&mut ws, &plan, &config, Applicability::Unsafe);
+    let store = &ws.files;
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.kind == FileKind::Fpm) {
         let path = dir.path().join(&f.path);
@@ -97,7 +60,6 @@ fn fixed_fpm_files(rule: &str, files: &[&ExampleFile]) -> Vec<(String, String)> 
             out.push((f.path.clone(), text));
         }
     }
-    let _ = outcome;
     out
 }
 
