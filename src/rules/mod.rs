@@ -150,20 +150,45 @@ pub fn doc_of(id: &str) -> Option<&'static str> {
 
 /// Run every enabled rule, apply severity overrides, and sort the findings by file and place.
 pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
-    for rule in registry() {
-        let meta = rule.meta();
-        if !cx.config.is_enabled(meta.id) {
-            continue;
-        }
-        let start = out.len();
-        rule.check(cx, &mut out);
-        if let Some(sev) = cx.config.severity.get(meta.id) {
-            for d in &mut out[start..] {
-                d.severity = *sev;
+    let rules: Vec<&dyn Rule> = registry()
+        .into_iter()
+        .filter(|r| cx.config.is_enabled(r.meta().id))
+        .collect();
+    // Rules only read the model: run them on every core the machine offers (rules are
+    // dealt out in turn so that each thread gets a mix of cheap and costly ones).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(rules.len().max(1));
+    let run = |part: usize| -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for rule in rules.iter().skip(part).step_by(threads) {
+            let start = out.len();
+            rule.check(cx, &mut out);
+            if let Some(sev) = cx.config.severity.get(rule.meta().id) {
+                for d in &mut out[start..] {
+                    d.severity = *sev;
+                }
             }
         }
-    }
+        out
+    };
+    let mut out = if threads == 1 {
+        run(0)
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads).map(|p| scope.spawn(move || run(p))).collect();
+            let mut out = run(0);
+            for h in handles {
+                // A panicking rule is a bug; re-raise it rather than lose findings silently.
+                match h.join() {
+                    Ok(part) => out.extend(part),
+                    Err(e) => std::panic::resume_unwind(e),
+                }
+            }
+            out
+        })
+    };
     out.sort_by(|a, b| {
         (a.file, a.range.start, a.rule, &a.message).cmp(&(
             b.file,
