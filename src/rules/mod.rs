@@ -63,6 +63,17 @@ pub struct Checker<'a> {
 pub struct Shared {
     /// Every nginx directive with its context and the directive table's verdict.
     pub nginx_visits: std::sync::OnceLock<Vec<nginx_t::walk::Visit>>,
+    /// Every address every `*_pass` sends to, upstream blocks resolved.
+    pub pass_sites: std::sync::OnceLock<Vec<stack::context::PassSite>>,
+}
+
+impl Checker<'_> {
+    /// [`stack::context::pass_sites`] of this run's nginx model, computed once.
+    pub fn pass_sites(&self) -> &[stack::context::PassSite] {
+        self.shared
+            .pass_sites
+            .get_or_init(|| stack::context::pass_sites(&self.stack.nginx))
+    }
 }
 
 impl<'a> Checker<'a> {

@@ -42,12 +42,12 @@ impl Rule for MaxChildrenTooLow {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let pools = pools(cx.stack);
-        let sites = pass_sites(&cx.stack.nginx);
+        let sites = cx.pass_sites();
         let cpus = i64::from(cx.config.host.cpus.unwrap_or(0));
         let min = opt_int(cx.config, MAX_CHILDREN.id, "min", 5).max(2 * cpus - 1);
         let suggested = opt_int(cx.config, MAX_CHILDREN.id, "suggested", 10).max(2 * cpus);
         let mut seen = BTreeSet::new();
-        let reached = fastcgi_to_pools(&sites, &pools);
+        let reached = fastcgi_to_pools(sites, &pools);
         for (s, p) in &reached {
             let Some(d) = p.pool.get("pm.max_children") else {
                 continue;

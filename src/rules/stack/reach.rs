@@ -84,14 +84,14 @@ impl Rule for TcpEndpointMismatch {
         if listening.is_empty() {
             return;
         }
-        for s in pass_sites(&cx.stack.nginx) {
+        for s in cx.pass_sites() {
             if s.kind != PassKind::Fastcgi {
                 continue;
             }
-            let Some((host, port)) = loopback_target(&s) else {
+            let Some((host, port)) = loopback_target(s) else {
                 continue;
             };
-            if !pools_reached(&pools, &s).is_empty() || !serves_php(&cx.stack.nginx, &s) {
+            if !pools_reached(&pools, s).is_empty() || !serves_php(&cx.stack.nginx, s) {
                 continue;
             }
             let mut d = Diagnostic::new(
@@ -115,7 +115,7 @@ impl Rule for TcpEndpointMismatch {
             d = d.with_help(format!(
                 "pass to the address the pool listens on ({to}), or make the pool listen on {host}:{port}"
             ));
-            if let Some(r) = value_range(&cx.stack.nginx, &s) {
+            if let Some(r) = value_range(&cx.stack.nginx, s) {
                 let app = if listening.len() == 1 {
                     Applicability::Unsafe
                 } else {
@@ -150,11 +150,11 @@ impl Rule for ListenLoopbackUnreachable {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let pools = pools(cx.stack);
-        for s in pass_sites(&cx.stack.nginx) {
+        for s in cx.pass_sites() {
             if s.kind != PassKind::Fastcgi {
                 continue;
             }
-            let Some((host, port)) = remote_target(&s) else {
+            let Some((host, port)) = remote_target(s) else {
                 continue;
             };
             for p in &pools {
@@ -175,7 +175,7 @@ impl Rule for ListenLoopbackUnreachable {
                         p.pool.name, listen.value
                     ),
                 );
-                let d = relate_site(d, &s)
+                let d = relate_site(d, s)
                     .with_help("listen on every address (`listen = PORT`) and restrict clients with listen.allowed_clients")
                     .with_fix(Fix::new(
                         format!("listen on port {port} of every address"),
@@ -220,11 +220,11 @@ impl Rule for LoopbackInContainer {
         if !told && docker_pool.is_none() {
             return;
         }
-        for s in pass_sites(&cx.stack.nginx) {
+        for s in cx.pass_sites() {
             if s.kind != PassKind::Fastcgi {
                 continue;
             }
-            let Some((host, port)) = loopback_target(&s) else {
+            let Some((host, port)) = loopback_target(s) else {
                 continue;
             };
             let severity = if told {
@@ -273,11 +273,11 @@ impl Rule for AllowedClientsExcludesNginx {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let pools = pools(cx.stack);
-        for s in pass_sites(&cx.stack.nginx) {
+        for s in cx.pass_sites() {
             if s.kind != PassKind::Fastcgi {
                 continue;
             }
-            let Some((host, port)) = remote_target(&s) else {
+            let Some((host, port)) = remote_target(s) else {
                 continue;
             };
             for p in &pools {
@@ -306,7 +306,7 @@ impl Rule for AllowedClientsExcludesNginx {
                         p.pool.name, ac.value
                     ),
                 );
-                out.push(relate_site(d, &s).with_help(
+                out.push(relate_site(d, s).with_help(
                     "add the address nginx connects from to listen.allowed_clients (or remove the line to admit every client)",
                 ));
             }
@@ -456,7 +456,7 @@ impl Rule for SocketInPrivateTmp {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let pools = pools(cx.stack);
-        let sites = pass_sites(&cx.stack.nginx);
+        let sites = cx.pass_sites();
         for p in &pools {
             let Some(ListenAddr::Unix { normalized, .. }) = p.listen() else {
                 continue;
