@@ -298,7 +298,14 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        // Past failures are kept under testdata/, so the crate's top level stays as it is.
+        #![proptest_config(ProptestConfig {
+            cases: 2000,
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::Direct("testdata/proptest-regressions/ini.txt"),
+            )),
+            ..ProptestConfig::default()
+        })]
         #[test]
         fn never_panics_and_round_trips(bytes in ini_bytes()) {
             check_invariants(&bytes, Dialect::PhpIni);

@@ -252,7 +252,14 @@ fn interesting_byte() -> impl Strategy<Value = u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    // Past failures are kept under testdata/, so the crate's top level stays as it is.
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct("testdata/proptest-regressions/nginx.txt"),
+        )),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_bytes_round_trip(text in prop::collection::vec(interesting_byte(), 0..400)) {
