@@ -1,6 +1,8 @@
 //! nginx's value syntaxes: times (`ngx_parse_time`), sizes (`ngx_parse_size`), and the
 //! targets of `fastcgi_pass`, `proxy_pass` and their siblings (`ngx_parse_url`).
 
+use crate::model::fpm::normalize_unix_path;
+
 /// Parse an nginx time (`500ms`, `30s`, `1m30s`, `1h 30m`, a bare number means seconds)
 /// into milliseconds, as `ngx_parse_time` does; `None` where nginx would refuse it.
 pub fn parse_time_ms(s: &str) -> Option<u64> {
@@ -160,7 +162,8 @@ impl PassKind {
 /// Where a `*_pass` sends requests.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {
-    /// A unix socket, path normalised (`/var/run` is `/run`).
+    /// A unix socket, path normalised as FPM's listen paths are (`/var/run` is `/run`), so
+    /// the two sides compare equal.
     Unix(String),
     /// A host (name or literal address) with an optional port.
     Host {
@@ -199,24 +202,6 @@ pub enum PassError {
     NoHost,
     /// A unix socket with a relative or empty path.
     RelativeSocket,
-}
-
-/// Normalise a unix socket path: `/var/run/x` is `/run/x` on every systemd system, and
-/// repeated slashes mean one.
-pub fn normalize_socket_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut prev_slash = false;
-    for c in path.chars() {
-        if c == '/' && prev_slash {
-            continue;
-        }
-        prev_slash = c == '/';
-        out.push(c);
-    }
-    if let Some(rest) = out.strip_prefix("/var/run/") {
-        return format!("/run/{rest}");
-    }
-    out
 }
 
 /// Parse the argument of a `*_pass` directive.
@@ -260,7 +245,7 @@ pub fn parse_pass(kind: PassKind, value: &str) -> Result<PassTarget, PassError> 
         return Ok(PassTarget {
             kind,
             scheme,
-            endpoint: Endpoint::Unix(normalize_socket_path(path)),
+            endpoint: Endpoint::Unix(normalize_unix_path(path)),
             uri,
             address: offset..offset + 5 + path.len(),
         });
@@ -438,10 +423,13 @@ mod tests {
     #[test]
     fn socket_paths_normalise() {
         assert_eq!(
-            normalize_socket_path("/var/run//php/x.sock"),
+            normalize_unix_path("/var/run//php/x.sock"),
             "/run/php/x.sock"
         );
-        assert_eq!(normalize_socket_path("/tmp/x.sock"), "/tmp/x.sock");
+        assert_eq!(normalize_unix_path("/tmp/x.sock"), "/tmp/x.sock");
+        // nginx's side reads paths the way FPM's side does.
+        let t = parse_pass(PassKind::Fastcgi, "unix:/run/php/./x.sock").unwrap();
+        assert_eq!(t.endpoint, Endpoint::Unix("/run/php/x.sock".into()));
     }
 
     #[test]

@@ -13,9 +13,10 @@ pub mod reach;
 mod tests;
 pub mod timeouts;
 
+use crate::model::fpm::normalize_unix_path;
 use crate::model::fpm::ListenAddr;
 use crate::model::nginx::{BlockKind, NginxModel};
-use crate::model::nginx_values::{normalize_socket_path, parse_pass, Endpoint, PassKind};
+use crate::model::nginx_values::{parse_pass, Endpoint, PassKind};
 use crate::model::stack::Stack;
 use crate::source::{FileId, TextRange};
 
@@ -114,7 +115,7 @@ pub fn fastcgi_unix_targets(model: &NginxModel) -> Vec<UnixTarget> {
                         range: a.range,
                         path_range: path_range(a, "unix:".len(), path.len()),
                         path: path.to_string(),
-                        normalized: normalize_socket_path(path),
+                        normalized: normalize_unix_path(path),
                     });
                 }
             }
