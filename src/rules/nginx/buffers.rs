@@ -97,3 +97,28 @@ pub fn effective(m: &NginxModel, block: BlockId, module: &str) -> Option<Buffers
         max_temp: size_of(&mt)?,
     })
 }
+
+/// Every place nginx checks buffer relations: each block where it merges `module`'s
+/// buffer settings and one of them is written, with the effective settings there. An http
+/// block without servers is left out: nginx never merges into it.
+pub fn checked_sets(m: &NginxModel) -> Vec<(BlockId, &'static str, Buffers)> {
+    let mut out = Vec::new();
+    for (i, blk) in m.blocks.iter().enumerate() {
+        if !is_loc_level(blk.kind) {
+            continue;
+        }
+        let block = BlockId(i as u32);
+        if blk.kind == BlockKind::Http && m.here(block, "server").next().is_none() {
+            continue;
+        }
+        for module in MODULES {
+            if !sets_any(m, block, module) {
+                continue;
+            }
+            if let Some(b) = effective(m, block, module) {
+                out.push((block, module, b));
+            }
+        }
+    }
+    out
+}
