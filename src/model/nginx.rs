@@ -7,6 +7,7 @@
 //! block, so rules see the block as nginx sees it while each directive keeps its own file
 //! and byte range for reports and fixes.
 
+use crate::model::nginx_values::{parse_pass, PassKind, PassTarget};
 use crate::source::{FileId, TextRange};
 
 /// Index of a directive in a [`NginxModel`].
@@ -171,6 +172,9 @@ pub struct NginxModel {
     big_block_index: std::sync::OnceLock<BigBlockIndex>,
     /// Directive name → every directive of that name, built on first use.
     name_index: std::sync::OnceLock<crate::model::hash::FnvMap<String, Vec<DirectiveId>>>,
+    /// Every `*_pass` directive with its parsed first argument, built on first use: many
+    /// rules start from the pass targets.
+    pass_targets: std::sync::OnceLock<Vec<(DirectiveId, Option<PassTarget>)>>,
 }
 
 /// Blocks with more items than this are looked up through an index.
@@ -179,6 +183,20 @@ const BIG_BLOCK: usize = 64;
 /// Block → directive name → the block's directives of that name, in order.
 type BigBlockIndex =
     std::collections::HashMap<BlockId, crate::model::hash::FnvMap<String, Vec<DirectiveId>>>;
+
+/// Append `id` to the list of `name` in `map`, allocating the key only for a new name.
+fn push_named(
+    map: &mut crate::model::hash::FnvMap<String, Vec<DirectiveId>>,
+    name: &str,
+    id: DirectiveId,
+) {
+    match map.get_mut(name) {
+        Some(list) => list.push(id),
+        None => {
+            map.insert(name.to_owned(), vec![id]);
+        }
+    }
+}
 
 /// The indentation `bytes` as a shared string when it is a common one (up to 32 spaces or
 /// 8 tabs), else an owned copy.
@@ -311,10 +329,7 @@ impl NginxModel {
             }
             let by_name = index.entry(BlockId(i as u32)).or_default();
             for d in &b.items {
-                by_name
-                    .entry(self.directive(*d).name.clone())
-                    .or_default()
-                    .push(*d);
+                push_named(by_name, &self.directive(*d).name, *d);
             }
         }
         index
@@ -372,9 +387,7 @@ impl NginxModel {
         let index = self.name_index.get_or_init(|| {
             let mut map: crate::model::hash::FnvMap<String, Vec<DirectiveId>> = Default::default();
             for (i, d) in self.directives.iter().enumerate() {
-                map.entry(d.name.clone())
-                    .or_default()
-                    .push(DirectiveId(i as u32));
+                push_named(&mut map, &d.name, DirectiveId(i as u32));
             }
             map
         });
@@ -397,6 +410,23 @@ impl NginxModel {
         .collect();
         ids.sort();
         ids
+    }
+
+    /// Every `*_pass` directive, in model order, with its argument parsed as a pass target
+    /// (`None` when it is missing or does not parse).
+    pub fn pass_targets(&self) -> &[(DirectiveId, Option<PassTarget>)] {
+        self.pass_targets.get_or_init(|| {
+            self.pass_directive_ids()
+                .into_iter()
+                .map(|id| {
+                    let d = self.directive(id);
+                    let target = PassKind::of(&d.name)
+                        .zip(d.arg(0))
+                        .and_then(|(kind, arg)| parse_pass(kind, arg).ok());
+                    (id, target)
+                })
+                .collect()
+        })
     }
 
     /// The line ending of `file`.

@@ -452,7 +452,16 @@ pub enum Verdict {
 /// Specs of every version are considered; use [`available_in`] on the result
 /// for a version-specific answer.
 pub fn check(name: &str, ctx: Context, nargs: usize, has_block: bool) -> Verdict {
-    let specs = lookup(name);
+    check_specs(lookup(name), ctx, nargs, has_block)
+}
+
+/// [`check`] on the specs [`lookup`] gave for the name.
+pub fn check_specs(
+    specs: &'static [DirectiveSpec],
+    ctx: Context,
+    nargs: usize,
+    has_block: bool,
+) -> Verdict {
     if specs.is_empty() {
         return Verdict::Unknown;
     }

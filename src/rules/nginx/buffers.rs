@@ -4,6 +4,7 @@
 use super::util::{eff_arg, PAGE_SIZE};
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_values::parse_size;
+use crate::rules::Checker;
 
 /// The modules whose buffers nginx checks at load.
 pub const MODULES: [&str; 4] = ["proxy", "fastcgi", "uwsgi", "scgi"];
@@ -48,23 +49,63 @@ pub fn is_loc_level(kind: BlockKind) -> bool {
     )
 }
 
-/// The names of the buffer directives of `module`.
-pub fn names(module: &str) -> [String; 5] {
-    [
-        format!("{module}_buffer_size"),
-        format!("{module}_buffers"),
-        format!("{module}_busy_buffers_size"),
-        format!("{module}_temp_file_write_size"),
-        format!("{module}_max_temp_file_size"),
-    ]
+/// The names of the buffer directives of `module` (one of [`MODULES`]).
+pub fn names(module: &str) -> [&'static str; 5] {
+    match module {
+        "proxy" => [
+            "proxy_buffer_size",
+            "proxy_buffers",
+            "proxy_busy_buffers_size",
+            "proxy_temp_file_write_size",
+            "proxy_max_temp_file_size",
+        ],
+        "fastcgi" => [
+            "fastcgi_buffer_size",
+            "fastcgi_buffers",
+            "fastcgi_busy_buffers_size",
+            "fastcgi_temp_file_write_size",
+            "fastcgi_max_temp_file_size",
+        ],
+        "uwsgi" => [
+            "uwsgi_buffer_size",
+            "uwsgi_buffers",
+            "uwsgi_busy_buffers_size",
+            "uwsgi_temp_file_write_size",
+            "uwsgi_max_temp_file_size",
+        ],
+        _ => [
+            "scgi_buffer_size",
+            "scgi_buffers",
+            "scgi_busy_buffers_size",
+            "scgi_temp_file_write_size",
+            "scgi_max_temp_file_size",
+        ],
+    }
 }
 
-/// True when `block` writes one of `module`'s buffer directives itself (a block that
-/// writes none has its parent's values, checked there).
-pub fn sets_any(m: &NginxModel, block: BlockId, module: &str) -> bool {
-    names(module)
+/// The index in [`MODULES`] of the module whose buffer directive `name` is, if it is one.
+fn module_of(name: &str) -> Option<usize> {
+    let (prefix, rest) = name.split_once('_')?;
+    let module = MODULES.iter().position(|m| *m == prefix)?;
+    matches!(
+        rest,
+        "buffer_size"
+            | "buffers"
+            | "busy_buffers_size"
+            | "temp_file_write_size"
+            | "max_temp_file_size"
+    )
+    .then_some(module)
+}
+
+/// Which of [`MODULES`] `block` writes a buffer directive of itself, as bits (a block that
+/// writes none has its parent's values, checked there). One pass over the block's items.
+pub fn modules_set(m: &NginxModel, block: BlockId) -> u8 {
+    m.block(block)
+        .items
         .iter()
-        .any(|n| m.here(block, n).next().is_some())
+        .filter_map(|d| module_of(&m.directive(*d).name))
+        .fold(0, |acc, i| acc | 1 << i)
 }
 
 /// The effective buffer settings of `module` in `block`; `None` when a value does not parse.
@@ -76,11 +117,11 @@ pub fn effective(m: &NginxModel, block: BlockId, module: &str) -> Option<Buffers
             None => Some(None),
         }
     };
-    let buffer_size = match size_of(&bs)? {
+    let buffer_size = match size_of(bs)? {
         Some((id, v)) => (Some(id), v),
         None => (None, PAGE_SIZE),
     };
-    let bufs = match m.effective(block, &bufs) {
+    let bufs = match m.effective(block, bufs) {
         Some(id) => {
             let d = m.directive(id);
             let n: u64 = d.arg(0)?.parse().ok()?;
@@ -92,27 +133,38 @@ pub fn effective(m: &NginxModel, block: BlockId, module: &str) -> Option<Buffers
     Some(Buffers {
         buffer_size,
         bufs,
-        busy: size_of(&busy)?,
-        temp_write: size_of(&tw)?,
-        max_temp: size_of(&mt)?,
+        busy: size_of(busy)?,
+        temp_write: size_of(tw)?,
+        max_temp: size_of(mt)?,
     })
 }
 
 /// Every place nginx checks buffer relations: each block where it merges `module`'s
 /// buffer settings and one of them is written, with the effective settings there. An http
-/// block without servers is left out: nginx never merges into it.
-pub fn checked_sets(m: &NginxModel) -> Vec<(BlockId, &'static str, Buffers)> {
+/// block without servers is left out: nginx never merges into it. Computed once per run.
+pub fn checked_sets<'c>(cx: &'c Checker<'_>) -> &'c [(BlockId, &'static str, Buffers)] {
+    cx.shared
+        .buffer_sets
+        .get_or_init(|| compute_checked_sets(&cx.stack.nginx))
+}
+
+/// [`checked_sets`] for one model.
+pub fn compute_checked_sets(m: &NginxModel) -> Vec<(BlockId, &'static str, Buffers)> {
     let mut out = Vec::new();
     for (i, blk) in m.blocks.iter().enumerate() {
         if !is_loc_level(blk.kind) {
             continue;
         }
         let block = BlockId(i as u32);
+        let set = modules_set(m, block);
+        if set == 0 {
+            continue;
+        }
         if blk.kind == BlockKind::Http && m.here(block, "server").next().is_none() {
             continue;
         }
-        for module in MODULES {
-            if !sets_any(m, block, module) {
+        for (bit, &module) in MODULES.iter().enumerate() {
+            if set & (1 << bit) == 0 {
                 continue;
             }
             if let Some(b) = effective(m, block, module) {

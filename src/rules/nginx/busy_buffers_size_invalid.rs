@@ -28,7 +28,7 @@ impl Rule for BusyBuffersSizeInvalid {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let m = &cx.stack.nginx;
-        for (block, module, b) in checked_sets(m) {
+        for &(block, module, ref b) in checked_sets(cx) {
             let [bs_name, bufs_name, busy_name, _, _] = names(module);
             let size = b.size();
             let (n, s) = (b.bufs.1, b.bufs.2);

@@ -65,7 +65,7 @@ crate::rule_pack! {
 }
 
 use crate::model::nginx::{BlockId, DirectiveId, NginxModel};
-use crate::model::nginx_values::{is_ip_literal, parse_pass, PassKind, PassTarget};
+use crate::model::nginx_values::{is_ip_literal, PassTarget};
 
 /// True when `block` is in the http module (the stream and mail modules have their own
 /// `proxy_pass`, which takes a bare address).
@@ -90,20 +90,11 @@ pub fn complete(model: &NginxModel, block: BlockId) -> bool {
 
 /// Every `*_pass` directive of the http module with its parsed target (unparsable ones are left out: the
 /// nginx -t checks report those).
-pub fn pass_directives(model: &NginxModel) -> Vec<(DirectiveId, PassTarget)> {
-    model
-        .pass_directive_ids()
-        .into_iter()
-        .filter_map(|id| {
-            let d = model.directive(id);
-            let kind = PassKind::of(&d.name)?;
-            if !in_http(model, d.parent) {
-                return None;
-            }
-            let target = parse_pass(kind, d.arg(0)?).ok()?;
-            Some((id, target))
-        })
-        .collect()
+pub fn pass_directives(model: &NginxModel) -> impl Iterator<Item = (DirectiveId, &PassTarget)> {
+    model.pass_targets().iter().filter_map(move |(id, target)| {
+        let target = target.as_ref()?;
+        in_http(model, model.directive(*id).parent).then_some((*id, target))
+    })
 }
 
 /// The values a variable may take in `block`: the arguments of `set $name …` in the block
@@ -197,7 +188,7 @@ pub fn implicit_upstream(
 ) -> bool {
     use crate::model::nginx_values::Endpoint;
     let main = model.main_of(block);
-    pass_directives(model).into_iter().any(|(id, t)| {
+    pass_directives(model).any(|(id, t)| {
         let d = model.directive(id);
         if model.main_of(d.parent) != main || d.arg(0).is_some_and(|a| a.contains('$')) {
             return false;

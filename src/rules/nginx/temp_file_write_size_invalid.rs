@@ -29,25 +29,25 @@ impl Rule for TempFileWriteSizeInvalid {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let m = &cx.stack.nginx;
-        for (block, module, b) in checked_sets(m) {
+        for &(block, module, ref b) in checked_sets(cx) {
             let [bs_name, bufs_name, _, tw_name, mt_name] = names(module);
             let size = b.size();
             // The implicit write size is 2 x size, always valid; only a set one can fail.
             let mut bad = Vec::new();
             if let Some((id, v)) = b.temp_write {
                 if v < size {
-                    bad.push((id, tw_name.clone(), format!("\"{tw_name}\" must be equal to or greater than the maximum of the value of \"{bs_name}\" and one of the \"{bufs_name}\"")));
+                    bad.push((id, tw_name, format!("\"{tw_name}\" must be equal to or greater than the maximum of the value of \"{bs_name}\" and one of the \"{bufs_name}\"")));
                 }
             }
             if let Some((id, v)) = b.max_temp {
                 if v != 0 && v < size {
-                    bad.push((id, mt_name.clone(), format!("\"{mt_name}\" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of \"{bs_name}\" and one of the \"{bufs_name}\"")));
+                    bad.push((id, mt_name, format!("\"{mt_name}\" must be equal to zero to disable temporary files usage or must be equal to or greater than the maximum of the value of \"{bs_name}\" and one of the \"{bufs_name}\"")));
                 }
             }
             for (id, name, msg) in bad {
                 let d = m.directive(id);
                 // Report where the value is written, once: at its own level.
-                if d.parent != block && sets_any_but(m, block, module, &name) {
+                if d.parent != block && sets_any_but(m, block, module, name) {
                     // Only the size changed here; report here at the size directive.
                 } else if d.parent != block {
                     continue;
@@ -96,6 +96,6 @@ fn sets_any_but(
 ) -> bool {
     names(module)
         .iter()
-        .filter(|n| *n != name)
+        .filter(|n| **n != name)
         .any(|n| m.here(block, n).next().is_some())
 }

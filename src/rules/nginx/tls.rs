@@ -8,7 +8,10 @@ use crate::model::nginx_values::{PassKind, PassTarget};
 /// Every `proxy_pass https://…` and `grpc_pass grpcs://…` (and, with `variables`, every pass
 /// of those two whose URL holds a variable, for which nginx prepares TLS as well), with the
 /// module prefix (`proxy`, `grpc`).
-pub fn tls_passes(m: &NginxModel, variables: bool) -> Vec<(DirectiveId, PassTarget, &'static str)> {
+pub fn tls_passes(
+    m: &NginxModel,
+    variables: bool,
+) -> Vec<(DirectiveId, &PassTarget, &'static str)> {
     pass_directives(m)
         .into_iter()
         .filter_map(|(id, t)| {

@@ -52,7 +52,14 @@ pub fn module_loaded(model: &NginxModel, module: &str) -> bool {
 /// When every spec of `name` is foreign and no `load_module` brings any of them in, the
 /// spec to name in the warning (nginx itself would say "unknown directive").
 pub fn missing_module(model: &NginxModel, name: &str) -> Option<&'static DirectiveSpec> {
-    let specs = lookup(name);
+    missing_module_of(model, lookup(name))
+}
+
+/// [`missing_module`] on the table's entries for the name.
+pub fn missing_module_of(
+    model: &NginxModel,
+    specs: &'static [DirectiveSpec],
+) -> Option<&'static DirectiveSpec> {
     if specs.is_empty() || !specs.iter().all(is_foreign) {
         return None;
     }
@@ -65,18 +72,13 @@ pub fn missing_module(model: &NginxModel, name: &str) -> Option<&'static Directi
 
 /// The directives of the run with a verdict of interest, skipping foreign unloaded ones.
 fn visits<'a>(cx: &'a Checker<'_>) -> impl Iterator<Item = Visit> + 'a {
-    let model = &cx.stack.nginx;
-    walk(cx)
-        .iter()
-        .copied()
-        .filter(move |v| missing_module(model, &model.directive(v.id).name).is_none())
+    walk(cx).iter().copied().filter(|v| !v.missing_module)
 }
 
 /// [`visits`] without the directives the target version lacks (reported once, by
 /// `nginx-directive-unavailable-in-version`, as nginx reports them: unknown).
 fn visits_in_version<'a>(cx: &'a Checker<'_>) -> impl Iterator<Item = Visit> + 'a {
-    let model = &cx.stack.nginx;
-    visits(cx).filter(move |v| in_version(cx.config, &model.directive(v.id).name))
+    visits(cx).filter(|v| v.in_version)
 }
 
 // ------------------------------------------------------------------ unknown directive
@@ -101,6 +103,9 @@ impl Rule for UnknownDirective {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         for v in walk(cx).iter().copied() {
+            if v.verdict != Verdict::Unknown && !v.missing_module {
+                continue;
+            }
             let d = model.directive(v.id);
             let message = format!("unknown directive \"{}\"", d.name);
             if v.verdict == Verdict::Unknown {
@@ -118,7 +123,7 @@ impl Rule for UnknownDirective {
                     );
                 }
                 out.push(diag);
-            } else if let Some(spec) = missing_module(model, &d.name) {
+            } else if let Some(spec) = missing_module_of(model, v.specs) {
                 let need = match spec.origin {
                     Origin::ThirdParty { module } => {
                         format!("the third-party module {module}, which must be compiled in or loaded with `load_module`")
@@ -185,7 +190,7 @@ impl Rule for UnavailableInVersion {
         let model = &cx.stack.nginx;
         for v in visits(cx) {
             let d = model.directive(v.id);
-            let specs = lookup(&d.name);
+            let specs = v.specs;
             if specs.is_empty() {
                 continue;
             }
@@ -235,10 +240,15 @@ impl Rule for UnavailableInVersion {
 
 /// True when the directive exists in the configured version (or no version is set).
 pub fn in_version(config: &Config, name: &str) -> bool {
+    in_version_of(config, lookup(name))
+}
+
+/// [`in_version`] on the table's entries for the name.
+pub fn in_version_of(config: &Config, specs: &[DirectiveSpec]) -> bool {
     config
         .nginx_version
         .as_deref()
-        .map_or(true, |v| lookup(name).iter().any(|s| available_in(s, v)))
+        .map_or(true, |v| specs.iter().any(|s| available_in(s, v)))
 }
 
 // ------------------------------------------------------------------ not allowed here

@@ -4,6 +4,7 @@
 
 use super::walk::walk;
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::model::hash::FnvMap;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -121,7 +122,14 @@ fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
 /// servers of every http block, in reading order.
 pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
     let model = &cx.stack.nginx;
-    let listens = http_listens(cx);
+    // The accepted listens of each server, grouped once (a scan per server is quadratic).
+    let mut listens: HashMap<BlockId, Vec<DirectiveId>> = HashMap::new();
+    for l in http_listens(cx) {
+        listens
+            .entry(model.directive(l).parent)
+            .or_default()
+            .push(l);
+    }
     let mut out: Vec<(BlockId, Vec<String>)> = Vec::new();
     for v in walk(cx).iter().copied() {
         let d = model.directive(v.id);
@@ -131,7 +139,7 @@ pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
         }
         let mut addrs = Vec::new();
         let mut any = false;
-        for l in listens.iter().filter(|l| model.directive(**l).parent == b) {
+        for l in listens.get(&b).map_or(&[][..], Vec::as_slice) {
             any = true;
             if let Some(Ok(ListenAddr::Inet(a))) = model.directive(*l).arg(0).map(parse_listen_addr)
             {
@@ -275,7 +283,8 @@ impl Rule for ConflictingServerName {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        let mut claimed: HashMap<(BlockId, String, String), BlockId> = HashMap::new();
+        // Names and addresses are gathered first so that the claims can borrow them.
+        let mut servers = Vec::new();
         for (server, addrs) in server_addresses(cx) {
             let http = model.block(server).parent.unwrap_or(server);
             // The names with the place to point at; a server without server_name has "".
@@ -299,9 +308,14 @@ impl Rule for ConflictingServerName {
                 let d = model.directive(open);
                 names.push((String::new(), d.file, d.name_range));
             }
-            for addr in &addrs {
-                for (name, file, range) in &names {
-                    let key = (http, addr.clone(), name.clone());
+            servers.push((server, http, addrs, names));
+        }
+        let mut claimed: FnvMap<(BlockId, &str, &str), BlockId> = FnvMap::default();
+        for (server, http, addrs, names) in &servers {
+            let (server, http) = (*server, *http);
+            for addr in addrs {
+                for (name, file, range) in names {
+                    let key = (http, addr.as_str(), name.as_str());
                     if let Some(prev) = claimed.get(&key) {
                         if *prev == server {
                             continue;

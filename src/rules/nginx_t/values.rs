@@ -1,7 +1,6 @@
 //! What nginx's generic setters (`ngx_conf_set_*_slot` in src/core/ngx_conf_file.c) and a
 //! few handlers refuse: a second occurrence in one block, and values that do not parse.
 
-use super::directive::{in_version, missing_module};
 use super::handlers::handler_value_error;
 use super::walk::{walk, Visit};
 use crate::diagnostic::{Diagnostic, Severity};
@@ -52,18 +51,18 @@ const HANDLER_DUPLICATES: &[&str] = &[
 const OFF_EXCLUSIVE: &[&str] = &["proxy_redirect", "proxy_cookie_domain", "proxy_cookie_path"];
 
 /// The directives of interest: read by nginx, accepted by the handler's first checks.
-fn accepted(cx: &Checker<'_>) -> Vec<(Visit, &'static DirectiveSpec)> {
-    let model = &cx.stack.nginx;
-    walk(cx)
-        .iter()
-        .copied()
-        .filter(|v| missing_module(model, &model.directive(v.id).name).is_none())
-        .filter(|v| in_version(cx.config, &model.directive(v.id).name))
-        .filter_map(|v| match v.verdict {
-            Verdict::Ok(spec) => Some((v, spec)),
-            _ => None,
-        })
-        .collect()
+fn accepted<'c>(cx: &'c Checker<'_>) -> &'c [(Visit, &'static DirectiveSpec)] {
+    cx.shared.nginx_accepted.get_or_init(|| {
+        walk(cx)
+            .iter()
+            .copied()
+            .filter(|v| !v.missing_module && v.in_version)
+            .filter_map(|v| match v.verdict {
+                Verdict::Ok(spec) => Some((v, spec)),
+                _ => None,
+            })
+            .collect()
+    })
 }
 
 /// Whether nginx refuses a second `name` in one block.
@@ -93,9 +92,10 @@ impl Rule for DirectiveDuplicate {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         // The first occurrence per (block, name); root and alias share one slot.
-        let mut first: HashMap<(u32, &str), crate::model::nginx::DirectiveId> = HashMap::new();
+        let mut first: crate::model::hash::FnvMap<(u32, &str), crate::model::nginx::DirectiveId> =
+            Default::default();
         let mut formats: HashMap<(u32, String), crate::model::nginx::DirectiveId> = HashMap::new();
-        for (v, spec) in accepted(cx) {
+        for (v, spec) in accepted(cx).iter().copied() {
             let d = model.directive(v.id);
             if d.name == "log_format" {
                 // Names are per http block (the main conf of the log module).
@@ -278,7 +278,7 @@ impl Rule for InvalidValue {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model: &NginxModel = &cx.stack.nginx;
-        for (v, spec) in accepted(cx) {
+        for (v, spec) in accepted(cx).iter().copied() {
             let d = model.directive(v.id);
             let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
             let found = value_error_in(spec, &args, cx.config.nginx_version.as_deref())
@@ -329,7 +329,7 @@ impl Rule for MapInvalid {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        for (v, _) in accepted(cx) {
+        for (v, _) in accepted(cx).iter().copied() {
             let d = model.directive(v.id);
             if d.name != "map" || model.block(d.parent).kind != crate::model::nginx::BlockKind::Http
             {

@@ -8,7 +8,7 @@
 
 use crate::config::Config;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
-use crate::model::nginx_directives::{check, Context, Verdict};
+use crate::model::nginx_directives::{check_specs, lookup, Context, DirectiveSpec, Verdict};
 
 /// One directive as nginx reads it.
 #[derive(Clone, Copy, Debug)]
@@ -19,6 +19,13 @@ pub struct Visit {
     pub ctx: Context,
     /// What nginx's handler says about it (ignoring versions).
     pub verdict: Verdict,
+    /// The table's entries for its name (looked up once per run).
+    pub specs: &'static [DirectiveSpec],
+    /// Every entry is a module's that the configuration does not load
+    /// ([`super::directive::missing_module`]).
+    pub missing_module: bool,
+    /// The target nginx version has the directive ([`super::directive::in_version`]).
+    pub in_version: bool,
 }
 
 /// The table context of a model block, when its body holds directives nginx checks.
@@ -71,8 +78,16 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
             if is_extra(config, &d.name) {
                 continue;
             }
-            let verdict = check(&d.name, ctx, d.args.len(), d.block.is_some());
-            out.push(Visit { id, ctx, verdict });
+            let specs = lookup(&d.name);
+            let verdict = check_specs(specs, ctx, d.args.len(), d.block.is_some());
+            out.push(Visit {
+                id,
+                ctx,
+                verdict,
+                specs,
+                missing_module: super::directive::missing_module_of(model, specs).is_some(),
+                in_version: super::directive::in_version_of(config, specs),
+            });
             let Some(inner) = d.block else { continue };
             if matches!(verdict, Verdict::Unknown | Verdict::NotAllowedHere) {
                 continue;
