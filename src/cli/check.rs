@@ -223,13 +223,15 @@ pub fn run(
         let _ = writeln!(err, "error: cannot write the report: {e}");
         return EXIT_FAILURE;
     }
-    if failed {
+    let code = if failed {
         EXIT_FAILURE
     } else if fails(&diagnostics, &config) {
         EXIT_FINDINGS
     } else {
         EXIT_OK
-    }
+    };
+    super::release(ws);
+    code
 }
 
 /// True when a finding is at or above the failure threshold.

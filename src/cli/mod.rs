@@ -84,6 +84,24 @@ pub struct ParseArgs {
     pub prefix: Option<PathBuf>,
 }
 
+/// Set when the process ends as soon as [`run`] returns (the binary), so that a run need
+/// not free its model piece by piece: on a big configuration that takes several percent of
+/// the run, and the operating system takes the memory back at once.
+static EXITS_AFTER_RUN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Say that the process exits right after [`run`] returns (the binary calls this; a library
+/// user or a test must not, or each run keeps its memory).
+pub fn exit_after_run() {
+    EXITS_AFTER_RUN.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Give up `value` without freeing it when the process is about to exit, else drop it.
+pub(crate) fn release<T>(value: T) {
+    if EXITS_AFTER_RUN.load(std::sync::atomic::Ordering::Relaxed) {
+        std::mem::forget(value);
+    }
+}
+
 /// Run gatelint with `args` (the first is the program name), writing to `out` and `err`;
 /// returns the exit code.
 pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32

@@ -108,12 +108,13 @@ pub struct Arg {
 /// One directive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Directive {
-    /// The directive name.
-    pub name: String,
+    /// The directive name (borrowed from nginx's directive table when it is a known name,
+    /// so the common names are not allocated once per directive).
+    pub name: std::borrow::Cow<'static, str>,
     /// The bytes of the name.
     pub name_range: TextRange,
-    /// The arguments.
-    pub args: Vec<Arg>,
+    /// The arguments (shared by every expansion of a file that is included many times).
+    pub args: std::sync::Arc<[Arg]>,
     /// The file the directive is written in.
     pub file: FileId,
     /// The whole directive, from its name to its `;` or closing `}`.
@@ -151,6 +152,14 @@ pub struct Block {
     pub open: u32,
     /// Byte offset of the `}`; the file's length for a main context.
     pub close: u32,
+}
+
+/// `name` as a shared string: the table's copy when nginx knows the name, else an owned one.
+pub fn intern_name(name: &str) -> std::borrow::Cow<'static, str> {
+    match crate::model::nginx_directives::lookup(name).first() {
+        Some(spec) => std::borrow::Cow::Borrowed(spec.name),
+        None => std::borrow::Cow::Owned(name.to_owned()),
+    }
 }
 
 /// Every nginx configuration of one run, as one arena.
@@ -497,7 +506,7 @@ mod tests {
         let main = m.add_block(BlockKind::Main, None, f, 0, 100);
         let mk = |m: &mut NginxModel, name: &str, args: &[&str], parent: BlockId| {
             m.add_directive(Directive {
-                name: name.into(),
+                name: intern_name(name),
                 name_range: TextRange::default(),
                 args: args
                     .iter()
@@ -506,7 +515,8 @@ mod tests {
                         range: TextRange::default(),
                         quoted: false,
                     })
-                    .collect(),
+                    .collect::<Vec<_>>()
+                    .into(),
                 file: f,
                 range: TextRange::default(),
                 parent,

@@ -209,8 +209,12 @@ pub fn parse_pass(kind: PassKind, value: &str) -> Result<PassTarget, PassError> 
     let (scheme, rest, offset) = match kind.schemes() {
         [] => (None, value, 0),
         schemes => {
-            let lower = value.to_ascii_lowercase();
-            match schemes.iter().find(|s| lower.starts_with(**s)) {
+            let has = |s: &str| {
+                value
+                    .get(..s.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(s))
+            };
+            match schemes.iter().find(|s| has(s)) {
                 Some(s) => (Some(s.to_string()), &value[s.len()..], s.len()),
                 None if kind == PassKind::Proxy => {
                     if value.starts_with('$') {

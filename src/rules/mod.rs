@@ -180,15 +180,17 @@ pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
         .into_iter()
         .filter(|r| cx.config.is_enabled(r.meta().id))
         .collect();
-    // Rules only read the model: run them on every core the machine offers (rules are
-    // dealt out in turn so that each thread gets a mix of cheap and costly ones).
+    // Rules only read the model: run them on every core the machine offers.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
         .min(rules.len().max(1));
-    let run = |part: usize| -> Vec<Diagnostic> {
+    // Each thread takes the next rule not yet taken, so a thread that waits for a shared
+    // computation (or runs a costly rule) does not hold back a fixed share of the rules.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let run = |_part: usize| -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for rule in rules.iter().skip(part).step_by(threads) {
+        while let Some(rule) = rules.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
             let start = out.len();
             rule.check(cx, &mut out);
             if let Some(sev) = cx.config.severity.get(rule.meta().id) {

@@ -3,11 +3,13 @@
 
 use super::source::StackSource;
 use super::{LoadError, Workspace};
-use crate::model::nginx::{Arg, BlockId, BlockKind, Directive, NginxModel};
+use crate::model::nginx::{intern_name, Arg, BlockId, BlockKind, Directive, NginxModel};
 use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Expansion stops past this many directives in one model: a file that includes another
 /// twice, which includes another twice, … grows exponentially.
@@ -193,6 +195,9 @@ fn build_model(
     if is_crlf(root_text) {
         model.crlf_files.insert(root.file);
     }
+    // Per file index: per tree directive, its name and arguments once built.
+    let mut shared: Vec<Vec<Option<(Cow<'static, str>, Arc<[Arg]>)>>> = Vec::new();
+    shared.resize_with(visited.len(), Vec::new);
     let mut stack = vec![Frame {
         loaded: root,
         text: root_text,
@@ -213,15 +218,25 @@ fn build_model(
         let text = frame.text;
         let index = frame.index;
         let block = frame.block;
-        let args = d
-            .args()
-            .map(|w| Arg {
-                value: w.as_str().into_owned(),
-                range: w.range(),
-                quoted: w.quote() != crate::syntax::nginx::Quote::None,
+        // A file included many times (fastcgi_params in every vhost) gives the same name
+        // and arguments each time: build them once per file and share them.
+        let slot = &mut shared[index];
+        if slot.is_empty() {
+            slot.resize(loaded.tree.directive_count(), None);
+        }
+        let (name, args) = slot[d.id().0 as usize]
+            .get_or_insert_with(|| {
+                let args: Vec<Arg> = d
+                    .args()
+                    .map(|w| Arg {
+                        value: w.as_str().into_owned(),
+                        range: w.range(),
+                        quoted: w.quote() != crate::syntax::nginx::Quote::None,
+                    })
+                    .collect();
+                (intern_name(&d.name()), args.into())
             })
-            .collect();
-        let name = d.name().into_owned();
+            .clone();
         let id = model.add_directive(Directive {
             name: name.clone(),
             name_range: d.name_word().range(),

@@ -148,5 +148,5 @@ fn set_by_code(model: &crate::model::nginx::NginxModel, name: &str) -> bool {
     model
         .directives
         .iter()
-        .any(|d| CODE_SETTERS.contains(&d.name.as_str()) && d.arg(0) == Some(var.as_str()))
+        .any(|d| CODE_SETTERS.contains(&d.name.as_ref()) && d.arg(0) == Some(var.as_str()))
 }

@@ -45,7 +45,7 @@ impl Rule for UpstreamNoUsableServer {
                 if m.block(up)
                     .items
                     .iter()
-                    .any(|d| DYNAMIC.contains(&m.directive(*d).name.as_str()))
+                    .any(|d| DYNAMIC.contains(&m.directive(*d).name.as_ref()))
                 {
                     continue;
                 }

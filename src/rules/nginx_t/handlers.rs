@@ -23,7 +23,7 @@ pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String
         ctx,
         Context::Server | Context::Location | Context::If | Context::LocationIf
     );
-    match d.name.as_str() {
+    match d.name.as_ref() {
         "return" | "location" if !http => None,
         "worker_connections" if !is_number(a0) => Some((0, format!("invalid number \"{a0}\""))),
         "worker_processes" if a0 != "auto" && !is_number(a0) => {
@@ -172,7 +172,7 @@ pub fn map_errors(model: &NginxModel, map: &Directive) -> Vec<(usize, Option<usi
     for (n, id) in model.block(body).items.iter().enumerate() {
         let line = model.directive(*id);
         let nargs = line.args.len();
-        let ok = match line.name.as_str() {
+        let ok = match line.name.as_ref() {
             "hostnames" | "volatile" if nargs == 0 => true,
             "include" if nargs == 1 => true,
             _ => nargs == 1,
@@ -181,7 +181,7 @@ pub fn map_errors(model: &NginxModel, map: &Directive) -> Vec<(usize, Option<usi
             out.push((n, None, "invalid number of the map parameters".to_string()));
             continue;
         }
-        if matches!(line.name.as_str(), "hostnames" | "volatile" | "include") && nargs != 1 {
+        if matches!(line.name.as_ref(), "hostnames" | "volatile" | "include") && nargs != 1 {
             continue;
         }
         if line.name == "default" {

@@ -292,7 +292,7 @@ impl Rule for ConflictingServerName {
                 Vec::new();
             for sn in model.here(server, "server_name") {
                 let d = model.directive(sn);
-                for a in &d.args {
+                for a in d.args.iter() {
                     if a.value.starts_with('~') || a.value.contains('$') {
                         continue;
                     }

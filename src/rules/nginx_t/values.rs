@@ -157,7 +157,7 @@ impl Rule for DirectiveDuplicate {
             let slot = if d.name == "alias" {
                 "root"
             } else {
-                d.name.as_str()
+                d.name.as_ref()
             };
             let Some(&prev) = first.get(&(d.parent.0, slot)) else {
                 first.insert((d.parent.0, slot), v.id);

@@ -24,7 +24,7 @@ const CACHES: [&str; 4] = ["proxy", "fastcgi", "uwsgi", "scgi"];
 
 /// The zone a directive declares or uses, if any.
 pub fn zone_ref(d: &Directive) -> Option<ZoneRef> {
-    let name = d.name.as_str();
+    let name = d.name.as_ref();
     let decl = |prefix: &str| {
         d.args.iter().find_map(|a| {
             let rest = a.value.strip_prefix(prefix)?;

@@ -3,7 +3,7 @@
 //! `fpm-max-children-too-low`, `fpm-memory-overcommit`, `fpm-listen-backlog-too-low`,
 //! `fastcgi-keepalive-with-fpm-recycling`.
 
-use super::context::{fastcgi_to_pools, opt_int, opt_size, pass_sites, php_of, pools};
+use super::context::{fastcgi_to_pools, opt_int, opt_size, php_of, pools};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::model::fpm::Pm;
 use crate::model::values::MemoryLimit;
@@ -340,7 +340,7 @@ impl Rule for KeepaliveWithRecycling {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         let pools = pools(cx.stack);
-        let sites = pass_sites(model);
+        let sites = cx.pass_sites();
         let mut seen = BTreeSet::new();
         for (s, p) in fastcgi_to_pools(&sites, &pools) {
             let Some(up) = s.upstream else { continue };

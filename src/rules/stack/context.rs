@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::model::fpm::{FpmConfig, ListenAddr, Pool, TcpHost};
+use crate::model::hash::FnvMap;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_values::{is_loopback, parse_pass, Endpoint, PassKind};
 use crate::model::php::{PhpIni, Sapi};
@@ -204,36 +205,29 @@ pub struct PassSite {
 /// Every address every `*_pass` of nginx sends to, upstream blocks resolved.
 pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
     let mut out = Vec::new();
-    for id in model.pass_directive_ids() {
+    // The servers of each upstream, parsed once however many passes name it.
+    let mut upstreams: FnvMap<BlockId, Vec<(DirectiveId, Endpoint)>> = FnvMap::default();
+    for (id, target) in model.pass_targets() {
+        let (id, Some(target)) = (*id, target) else {
+            continue;
+        };
         let d = model.directive(id);
-        let Some(kind) = PassKind::of(&d.name) else {
-            continue;
-        };
+        let kind = target.kind;
         let Some(arg) = d.args.first() else { continue };
-        let Ok(target) = parse_pass(kind, &arg.value) else {
-            continue;
-        };
         match &target.endpoint {
             Endpoint::Host { host, port: None } => {
                 if let Some(up) = model.upstream_named(d.parent, host) {
-                    for s in model.here(up, "server") {
-                        let s = model.directive(s);
+                    let servers = upstreams
+                        .entry(up)
+                        .or_insert_with(|| upstream_servers(model, up));
+                    for (sid, endpoint) in servers.iter() {
+                        let s = model.directive(*sid);
                         let Some(a) = s.args.first() else { continue };
-                        let Ok(t) = parse_pass(PassKind::Fastcgi, &a.value) else {
-                            continue;
-                        };
-                        let endpoint = match t.endpoint {
-                            Endpoint::Host { host, port: None } => Endpoint::Host {
-                                host,
-                                port: Some(80),
-                            },
-                            e => e,
-                        };
                         out.push(PassSite {
                             directive: id,
                             kind,
                             block: d.parent,
-                            endpoint,
+                            endpoint: endpoint.clone(),
                             text: a.value.clone(),
                             file: s.file,
                             range: a.range,
@@ -261,6 +255,26 @@ pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
         }
     }
     out
+}
+
+/// The `server` lines of upstream block `up` that parse, with their addresses (port 80
+/// when none is written).
+fn upstream_servers(model: &NginxModel, up: BlockId) -> Vec<(DirectiveId, Endpoint)> {
+    model
+        .here(up, "server")
+        .filter_map(|sid| {
+            let a = model.directive(sid).args.first()?;
+            let t = parse_pass(PassKind::Fastcgi, &a.value).ok()?;
+            let endpoint = match t.endpoint {
+                Endpoint::Host { host, port: None } => Endpoint::Host {
+                    host,
+                    port: Some(80),
+                },
+                e => e,
+            };
+            Some((sid, endpoint))
+        })
+        .collect()
 }
 
 fn site(

@@ -88,7 +88,7 @@ pub fn fastcgi_unix_targets(model: &NginxModel) -> Vec<UnixTarget> {
                     continue;
                 }
                 out.push(UnixTarget {
-                    directive: d.name.clone(),
+                    directive: d.name.to_string(),
                     file: d.file,
                     range: arg.range,
                     path_range: path_range(arg, "unix:".len(), path.len()),

@@ -5,8 +5,8 @@
 //! `upstream-protocol-mismatch`, `unix-socket-in-private-tmp`.
 
 use super::context::{
-    is_docker_layout, listens_on_loopback_only, pass_sites, pools, pools_reached, serves_php,
-    tcp_port, value_range, PassSite, PoolRef,
+    is_docker_layout, listens_on_loopback_only, pools, pools_reached, serves_php, tcp_port,
+    value_range, PassSite, PoolRef,
 };
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::model::fpm::{ListenAddr, TcpHost};
@@ -333,7 +333,7 @@ impl Rule for ProtocolMismatch {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let pools = pools(cx.stack);
         let model = &cx.stack.nginx;
-        for s in pass_sites(model) {
+        for s in cx.pass_sites() {
             if s.kind == PassKind::Fastcgi {
                 // (b) FastCGI to a port nginx itself serves HTTP on.
                 let Some((host, port)) = loopback_target(&s) else {

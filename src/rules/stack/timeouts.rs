@@ -5,8 +5,7 @@
 //! `php-unbounded-execution-under-fpm`.
 
 use super::context::{
-    fastcgi_to_pools, line_end, line_start, newline_of, opt_int, pass_sites, php_of, pools, secs,
-    PoolRef,
+    fastcgi_to_pools, line_end, line_start, newline_of, opt_int, php_of, pools, secs, PoolRef,
 };
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::model::nginx_values::parse_time_ms;
@@ -74,7 +73,7 @@ impl Rule for ReadTimeoutBelowPhp {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         let pools = pools(cx.stack);
-        let sites = pass_sites(model);
+        let sites = cx.pass_sites();
         // The longest limit of the pools each pass reaches.
         let mut worst: BTreeMap<u32, (super::context::PassSite, PoolRef<'_>, PhpLimit)> =
             BTreeMap::new();
