@@ -366,7 +366,20 @@ impl NginxModel {
 
     /// The directive named `name` in effect in `block` (the last of the nearest level).
     pub fn effective(&self, block: BlockId, name: &str) -> Option<DirectiveId> {
-        self.effective_all(block, name).last().copied()
+        // As `effective_all`, without collecting each level's list.
+        let mut at = Some(block);
+        while let Some(b) = at {
+            if let Some(last) = self.here(b, name).last() {
+                return Some(last);
+            }
+            let blk = self.block(b);
+            at = if blk.kind.inherits() {
+                blk.parent
+            } else {
+                None
+            };
+        }
+        None
     }
 
     /// The blocks from `block` outwards to its main block.

@@ -60,7 +60,8 @@ impl Rule for DuplicateLocation {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        let mut seen: HashMap<(u32, LocationMatch), DirectiveId> = HashMap::new();
+        let mut seen: crate::model::hash::FnvMap<(u32, LocationMatch), DirectiveId> =
+            Default::default();
         for v in walk(cx).iter().copied() {
             let d = model.directive(v.id);
             if d.name != "location" || !matches!(v.verdict, Verdict::Ok(_)) {
@@ -68,11 +69,14 @@ impl Rule for DuplicateLocation {
             }
             let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
             let m = location_match(&args);
-            let uri = match &m {
-                LocationMatch::Exact(u) | LocationMatch::Prefix(u) => u.clone(),
-                LocationMatch::Unchecked => continue,
-            };
-            if let Some(prev) = seen.get(&(d.parent.0, m.clone())) {
+            if m == LocationMatch::Unchecked {
+                continue;
+            }
+            let key = (d.parent.0, m);
+            if let Some(prev) = seen.get(&key) {
+                let (LocationMatch::Exact(uri) | LocationMatch::Prefix(uri)) = &key.1 else {
+                    continue;
+                };
                 let p = model.directive(*prev);
                 let range = d.args.last().map_or(d.name_range, |a| a.range);
                 out.push(
@@ -87,7 +91,7 @@ impl Rule for DuplicateLocation {
                     .with_help("merge the two location blocks into one"),
                 );
             } else {
-                seen.insert((d.parent.0, m), v.id);
+                seen.insert(key, v.id);
             }
         }
     }

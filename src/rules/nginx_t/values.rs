@@ -92,8 +92,9 @@ impl Rule for DirectiveDuplicate {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         // The first occurrence per (block, name); root and alias share one slot.
-        let mut first: crate::model::hash::FnvMap<(u32, &str), crate::model::nginx::DirectiveId> =
+        let mut first: crate::model::hash::FnvMap<(u32, usize), crate::model::nginx::DirectiveId> =
             Default::default();
+        let root_slot = crate::model::nginx_directives::lookup("root").as_ptr() as usize;
         let mut formats: HashMap<(u32, String), crate::model::nginx::DirectiveId> = HashMap::new();
         for (v, spec) in accepted(cx).iter().copied() {
             let d = model.directive(v.id);
@@ -154,10 +155,11 @@ impl Rule for DirectiveDuplicate {
                 continue;
             }
             let d = model.directive(v.id);
+            // A name's table entries are one slice: its address stands for the name.
             let slot = if d.name == "alias" {
-                "root"
+                root_slot
             } else {
-                d.name.as_ref()
+                v.specs.as_ptr() as usize
             };
             let Some(&prev) = first.get(&(d.parent.0, slot)) else {
                 first.insert((d.parent.0, slot), v.id);
@@ -280,8 +282,15 @@ impl Rule for InvalidValue {
         let model: &NginxModel = &cx.stack.nginx;
         for (v, spec) in accepted(cx).iter().copied() {
             let d = model.directive(v.id);
-            let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
-            let found = value_error_in(spec, &args, cx.config.nginx_version.as_deref())
+            // Most directives take anything their handler parses: only the generic value
+            // kinds (and the `*_limit_rate` version rule) need the arguments as a list.
+            let generic = spec.value != ValueKind::Any || spec.name.ends_with("_limit_rate");
+            let found = generic
+                .then(|| {
+                    let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
+                    value_error_in(spec, &args, cx.config.nginx_version.as_deref())
+                })
+                .flatten()
                 .or_else(|| handler_value_error(d, v.ctx));
             let Some((i, message)) = found else {
                 continue;
