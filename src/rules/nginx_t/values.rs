@@ -92,8 +92,9 @@ impl Rule for DirectiveDuplicate {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         // The first occurrence per (block, name); root and alias share one slot.
-        let mut first: crate::model::hash::FnvMap<(u32, usize), crate::model::nginx::DirectiveId> =
-            Default::default();
+        // Per block (indexed by block id, no hashing): the first occurrence of each name.
+        let mut first: Vec<Vec<(usize, crate::model::nginx::DirectiveId)>> =
+            vec![Vec::new(); model.blocks.len()];
         let root_slot = crate::model::nginx_directives::lookup("root").as_ptr() as usize;
         let mut formats: HashMap<(u32, String), crate::model::nginx::DirectiveId> = HashMap::new();
         for (v, spec) in accepted(cx).iter().copied() {
@@ -161,8 +162,9 @@ impl Rule for DirectiveDuplicate {
             } else {
                 v.specs.as_ptr() as usize
             };
-            let Some(&prev) = first.get(&(d.parent.0, slot)) else {
-                first.insert((d.parent.0, slot), v.id);
+            let seen = &mut first[d.parent.0 as usize];
+            let Some(&(_, prev)) = seen.iter().find(|(s, _)| *s == slot) else {
+                seen.push((slot, v.id));
                 continue;
             };
             let p = model.directive(prev);
