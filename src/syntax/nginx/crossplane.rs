@@ -19,7 +19,9 @@
 //! arguments` errors do not appear; syntax error wording is nginx's.
 
 use super::crossplane_table::{CONTEXTS, DIRECTIVES};
-use super::include::{has_glob_magic, join_prefix, path_bytes, CachingSource, FileSource};
+use super::include::{
+    has_glob_magic, join_prefix, path_bytes, prefetch_new, CachingSource, FileSource,
+};
 use super::parse;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
 use crate::source::LineIndex;
@@ -426,9 +428,11 @@ impl FileRun<'_> {
             // Python sorts the names as strings, not path components.
             matches.sort_by_key(|a| path_bytes(a));
             matches.dedup();
+            let first_new = self.run.paths.len();
             for m in matches {
                 targets.push(self.run.intern(m, ctx));
             }
+            prefetch_new(self.source, &self.run.paths[first_new..]);
         } else if let Some(&i) = self.run.index_of.get(&resolved) {
             targets.push(i);
         } else {

@@ -14,7 +14,7 @@
 use super::grammar::parse;
 use super::tree::{DirectiveEnd, DirectiveId, NginxTree};
 use crate::source::{FileId, Files, SourceFile, TextRange};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -28,11 +28,77 @@ pub trait FileSource {
     /// The paths matching a glob pattern (`*`, `?`, `[…]`; a leading `.` in a name must
     /// be matched literally, as with glob(3)). Order does not matter: the loader sorts.
     fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>>;
+    /// A hint that these files will be read soon, one by one, in this order: a source
+    /// that reads from a disk may ask for all of them at once, so the reads overlap
+    /// instead of waiting on the device one file at a time. Errors are ignored (the read
+    /// itself reports them). The default does nothing.
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        let _ = paths;
+    }
 }
 
 /// The real file system.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FsSource;
+///
+/// Files announced with [`FileSource::prefetch`] are opened ahead of their reads, a
+/// bounded window at a time, and the kernel is asked to start reading each one then
+/// (`posix_fadvise(WILLNEED)` where it exists): the device gets many requests at once and
+/// a cold read no longer waits for the disk file by file. The open file is kept for its
+/// read, so a file costs no extra `open`.
+#[derive(Debug, Default)]
+pub struct FsSource {
+    /// Announced files not opened yet, in the order they will be read.
+    pub(super) pending: VecDeque<PathBuf>,
+    /// Opened and advised files waiting for their read, oldest first.
+    pub(super) ready: VecDeque<(PathBuf, std::fs::File)>,
+}
+
+/// How many announced files are kept open ahead of the reader: enough to keep a disk's
+/// queue full, few enough to stay far below the limit on open files.
+const PREFETCH_WINDOW: usize = 256;
+
+impl FsSource {
+    /// A source with nothing announced.
+    pub fn new() -> Self {
+        FsSource::default()
+    }
+
+    /// Open and advise announced files until the window is full.
+    fn fill(&mut self) {
+        while self.ready.len() < PREFETCH_WINDOW {
+            let Some(path) = self.pending.pop_front() else {
+                return;
+            };
+            // A file that cannot be opened now is opened again by its read, which
+            // reports the error.
+            if let Ok(file) = std::fs::File::open(&path) {
+                advise_willneed(&file);
+                self.ready.push_back((path, file));
+            }
+        }
+    }
+
+    /// The file for `path`: the one opened ahead when there is one, else a new one.
+    fn open(&mut self, path: &Path) -> io::Result<std::fs::File> {
+        // Reads come in the announced order, so the match is nearly always in front.
+        let found = self.ready.iter().position(|(p, _)| p == path);
+        let file = match found.and_then(|i| self.ready.remove(i)) {
+            Some((_, file)) => file,
+            None => std::fs::File::open(path)?,
+        };
+        self.fill();
+        Ok(file)
+    }
+}
+
+/// Ask the kernel to start reading the whole file into the page cache.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn advise_willneed(file: &std::fs::File) {
+    // Only a hint: a failure changes nothing but speed.
+    let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::WillNeed);
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn advise_willneed(_file: &std::fs::File) {}
 
 fn glob_options() -> glob::MatchOptions {
     glob::MatchOptions {
@@ -51,7 +117,7 @@ impl FileSource for FsSource {
         // Configuration files are small: read into a buffer without asking the size
         // first (one system call fewer per file than `fs::read`).
         use std::io::Read;
-        let mut file = std::fs::File::open(path)?;
+        let mut file = self.open(path)?;
         let mut text = Vec::with_capacity(16 * 1024);
         (&mut file).take(u64::MAX).read_to_end(&mut text)?;
         if text.len() > u32::MAX as usize {
@@ -73,6 +139,11 @@ impl FileSource for FsSource {
             // glob(3) treats a malformed pattern such as `[` literally: no match.
             Err(_) => Ok(Vec::new()),
         }
+    }
+
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        self.pending.extend(paths.iter().cloned());
+        self.fill();
     }
 }
 
@@ -207,6 +278,13 @@ impl FileSource for CachingSource<'_> {
         let g = self.inner.glob(pattern)?;
         self.globs.insert(pattern.to_path_buf(), g.clone());
         Ok(g)
+    }
+
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        // The second pass reads kept texts: nothing to fetch then.
+        if !self.second {
+            self.inner.prefetch(paths);
+        }
     }
 }
 
@@ -473,9 +551,11 @@ pub fn walk(
                 let mut matches = source.glob(&resolved).unwrap_or_default();
                 matches.sort_by_key(|a| path_bytes(a));
                 matches.dedup();
+                let first_new = result.paths.len();
                 for m in matches {
                     targets.push(intern(&mut index_of, &mut result.paths, m));
                 }
+                prefetch_new(source, &result.paths[first_new..]);
             } else {
                 match index_of.get(&resolved) {
                     Some(&i) => targets.push(i),
@@ -509,6 +589,14 @@ pub fn walk(
         });
     }
     Ok(result)
+}
+
+/// Hint the source about the files a glob just added to the queue, when there are
+/// several (one file gains nothing from it).
+pub(crate) fn prefetch_new(source: &mut dyn FileSource, new: &[PathBuf]) {
+    if new.len() > 1 {
+        source.prefetch(new);
+    }
 }
 
 fn intern(
@@ -628,7 +716,7 @@ impl NginxConfig {
 
 /// Load `main` and its includes from the file system into `files`.
 pub fn load(main: &Path, prefix: Option<&Path>, files: &mut Files) -> io::Result<NginxConfig> {
-    load_from(main, prefix, files, &mut FsSource)
+    load_from(main, prefix, files, &mut FsSource::new())
 }
 
 /// Load `main` and its includes from `source` into `files`.

@@ -514,6 +514,101 @@ mod loader {
         assert!(!cfg.is_ok());
     }
 
+    /// A source that records what it was told to prefetch.
+    struct Recording {
+        inner: MemorySource,
+        prefetched: Vec<Vec<PathBuf>>,
+    }
+
+    impl FileSource for Recording {
+        fn check(&mut self, path: &Path) -> std::io::Result<()> {
+            self.inner.check(path)
+        }
+        fn read(&mut self, path: &Path) -> std::io::Result<Vec<u8>> {
+            self.inner.read(path)
+        }
+        fn glob(&mut self, pattern: &Path) -> std::io::Result<Vec<PathBuf>> {
+            self.inner.glob(pattern)
+        }
+        fn prefetch(&mut self, paths: &[PathBuf]) {
+            self.prefetched.push(paths.to_vec());
+        }
+    }
+
+    #[test]
+    fn glob_matches_are_announced_before_they_are_read() {
+        let mut rec = Recording {
+            inner: mem(&[
+                (
+                    "/n/nginx.conf",
+                    "include one/*.conf;\ninclude many/*.conf;\ninclude many/*.conf;\ninclude x.conf;\n",
+                ),
+                ("/n/one/a.conf", ""),
+                ("/n/many/b.conf", "include ../x.conf;"),
+                ("/n/many/a.conf", ""),
+                ("/n/many/c.conf", ""),
+                ("/n/x.conf", ""),
+            ]),
+            prefetched: Vec::new(),
+        };
+        let walked = walk(
+            Path::new("/n/nginx.conf"),
+            None,
+            &mut rec,
+            WalkOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(walked.paths.len(), 6);
+        // A single match is not worth a hint; a glob repeated adds nothing new.
+        assert_eq!(
+            rec.prefetched,
+            [vec![
+                PathBuf::from("/n/many/a.conf"),
+                PathBuf::from("/n/many/b.conf"),
+                PathBuf::from("/n/many/c.conf")
+            ]]
+        );
+        // The crossplane printer announces the same files.
+        rec.prefetched.clear();
+        let mut out = Vec::new();
+        crossplane::write_crossplane(Path::new("/n/nginx.conf"), None, &mut rec, &mut out).unwrap();
+        assert_eq!(rec.prefetched.len(), 1);
+        assert_eq!(rec.prefetched[0].len(), 3);
+    }
+
+    #[test]
+    fn the_file_system_reads_announced_files_and_reports_vanished_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        // More files than the window of open files, so it is refilled as reads go.
+        let paths: Vec<PathBuf> = (0..600)
+            .map(|i| {
+                let p = dir.path().join(format!("{i:03}.conf"));
+                std::fs::write(&p, format!("worker_processes {i};\n")).unwrap();
+                p
+            })
+            .collect();
+        let mut fs = FsSource::new();
+        fs.prefetch(&paths);
+        // Changed after it was opened ahead: the read sees the file as it is now.
+        std::fs::write(&paths[0], "changed;\n").unwrap();
+        std::fs::remove_file(&paths[599]).unwrap();
+        assert_eq!(fs.read(&paths[0]).unwrap(), b"changed;\n");
+        // Out of order, and a file never announced.
+        assert_eq!(fs.read(&paths[7]).unwrap(), b"worker_processes 7;\n");
+        for (i, p) in paths.iter().enumerate().take(599).skip(1) {
+            let want = format!("worker_processes {i};\n");
+            if i != 7 {
+                assert_eq!(fs.read(p).unwrap(), want.as_bytes(), "{i}");
+            }
+        }
+        let err = fs.read(&paths[599]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert!(fs.read(&dir.path().join("never.conf")).is_err());
+        // Nothing is left open once every announced file was read.
+        assert!(fs.ready.is_empty() && fs.pending.is_empty());
+    }
+
     #[test]
     fn include_cycles_are_reported_not_followed_forever() {
         let mut src = mem(&[
