@@ -24,7 +24,6 @@ use super::include::{
 };
 use super::parse;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
-use crate::source::LineIndex;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Seek, Write};
@@ -49,9 +48,35 @@ struct FileOutcome {
 struct Run {
     paths: Vec<PathBuf>,
     ctxs: Vec<Vec<String>>,
-    index_of: HashMap<PathBuf, usize>,
+    index_of: HashMap<PathBuf, usize, FnvBuild>,
     prefix: PathBuf,
 }
+
+/// FNV-1a: the keys here (directive names, paths) are short and not chosen by an
+/// attacker who could gain from collisions, and SipHash showed in profiles.
+#[derive(Clone, Copy, Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
 impl Run {
     fn intern(&mut self, path: PathBuf, ctx: &[String]) -> usize {
@@ -143,7 +168,7 @@ fn run_files(
     let mut run = Run {
         paths: Vec::new(),
         ctxs: Vec::new(),
-        index_of: HashMap::new(),
+        index_of: HashMap::default(),
         prefix: match prefix {
             Some(p) => p.to_path_buf(),
             None => main.parent().map(Path::to_path_buf).unwrap_or_default(),
@@ -152,9 +177,10 @@ fn run_files(
     run.intern(main.to_path_buf(), &[]);
     let mut outcomes = Vec::new();
     let mut i = 0;
+    let mut buf: Vec<u8> = Vec::new();
     while i < run.paths.len() {
         let path = run.paths[i].clone();
-        let mut buf: Vec<u8> = Vec::new();
+        buf.clear();
         let mut outcome = FileOutcome::default();
         match source.read(&path) {
             Ok(text) => {
@@ -167,7 +193,7 @@ fn run_files(
                     tree: &tree,
                     path: &path,
                     errors: &mut outcome.errors,
-                    li: LineIndex::new(&text),
+                    lines: LineCursor::default(),
                     emit: out.is_some(),
                 };
                 let listed = file.statements(&ctx, &mut buf)?;
@@ -241,14 +267,38 @@ struct FileRun<'a> {
     tree: &'a NginxTree,
     path: &'a Path,
     errors: &'a mut Vec<CpError>,
-    li: LineIndex,
+    lines: LineCursor,
     /// Write the statements (pass 2) or only gather errors and includes (pass 1).
     emit: bool,
 }
 
+/// 1-based line numbers for offsets met in increasing order (directives in preorder):
+/// counts the newlines since the last offset instead of indexing the whole file.
+#[derive(Default)]
+struct LineCursor {
+    offset: u32,
+    line: u32,
+}
+
+impl LineCursor {
+    fn line(&mut self, text: &[u8], offset: u32) -> u32 {
+        let offset = offset.min(text.len() as u32);
+        if offset < self.offset {
+            *self = LineCursor::default();
+        }
+        let newlines = text[self.offset as usize..offset as usize]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.line += newlines as u32;
+        self.offset = offset;
+        self.line + 1
+    }
+}
+
 impl FileRun<'_> {
-    fn line(&self, offset: u32) -> u32 {
-        self.li.line_of(offset) as u32 + 1
+    fn line(&mut self, offset: u32) -> u32 {
+        self.lines.line(self.text, offset)
     }
 
     /// crossplane's `_parse` over our tree, with an explicit stack. Returns false when
@@ -267,6 +317,8 @@ impl FileRun<'_> {
             after: Vec::new(),
         }];
         out.push(b'[');
+        // One list of arguments, refilled for each directive.
+        let mut args: Vec<Cow<'_, str>> = Vec::new();
         // Events: each directive in preorder, and the `}` of each block after its last
         // descendant.
         let mut closes: Vec<u32> = Vec::new();
@@ -317,7 +369,7 @@ impl FileRun<'_> {
             let cur_mask = top.mask;
             let name = d.name();
             let line = self.line(d.name_word().range().start);
-            let args = crossplane_args(&d);
+            crossplane_args(&d, &mut args);
             let term = if opens_block { b'{' } else { b';' };
             if let Err(reason) = analyze(&name, &args, term, cur_mask) {
                 self.errors.push(CpError {
@@ -363,13 +415,15 @@ impl FileRun<'_> {
             }
             top.count += 1;
             out.extend_from_slice(b"{\"directive\":");
-            py_str(out, &name)?;
-            let _ = write!(out, ",\"line\":{line},\"args\":[");
+            py_str_vec(out, &name);
+            out.extend_from_slice(b",\"line\":");
+            push_u64(out, u64::from(line));
+            out.extend_from_slice(b",\"args\":[");
             for (k, a) in args.iter().enumerate() {
                 if k > 0 {
                     out.push(b',');
                 }
-                py_str(out, a)?;
+                py_str_vec(out, a);
             }
             out.push(b']');
             if let Some(targets) = targets {
@@ -378,7 +432,7 @@ impl FileRun<'_> {
                     if k > 0 {
                         out.push(b',');
                     }
-                    let _ = write!(out, "{t}");
+                    push_u64(out, *t as u64);
                 }
                 out.push(b']');
             }
@@ -482,7 +536,7 @@ fn analyze(
     let Some(ctx_mask) = ctx_mask else {
         return Ok(());
     };
-    static TABLE: OnceLock<HashMap<&'static str, &'static [u32]>> = OnceLock::new();
+    static TABLE: OnceLock<HashMap<&'static str, &'static [u32], FnvBuild>> = OnceLock::new();
     let table = TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect());
     let Some(&all) = table.get(directive) else {
         return Ok(());
@@ -555,18 +609,18 @@ fn comments_in_args(
     Ok(out)
 }
 
-/// The arguments as crossplane lists them.
-fn crossplane_args<'a>(d: &DirectiveRef<'a>) -> Vec<Cow<'a, str>> {
-    let mut args: Vec<Cow<'a, str>> = d.args().map(|a| a.as_str()).collect();
+/// The arguments as crossplane lists them, into `args` (emptied first).
+fn crossplane_args<'a>(d: &DirectiveRef<'a>, args: &mut Vec<Cow<'a, str>>) {
+    args.clear();
+    args.extend(d.args().map(|a| a.as_str()));
     if let Some(body) = d.lua_body() {
         args.push(String::from_utf8_lossy(body));
     }
     if d.is("if") {
-        let mut owned: Vec<String> = args.into_iter().map(Cow::into_owned).collect();
+        let mut owned: Vec<String> = args.drain(..).map(Cow::into_owned).collect();
         prepare_if_args(&mut owned);
-        args = owned.into_iter().map(Cow::Owned).collect();
+        args.extend(owned.into_iter().map(Cow::Owned));
     }
-    args
 }
 
 /// crossplane's `_prepare_if_args`: strip the outer parentheses of an `if` condition.
@@ -643,14 +697,22 @@ fn py_repr(s: &str) -> String {
 
 /// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`.
 pub fn py_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
+    let mut buf = Vec::with_capacity(s.len() + 2);
+    py_str_vec(&mut buf, s);
+    out.write_all(&buf)
+}
+
+/// [`py_str`] into a buffer (no dynamic writer per string: this runs for every word).
+fn py_str_vec(buf: &mut Vec<u8>, s: &str) {
     if s.bytes()
         .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
     {
-        out.write_all(b"\"")?;
-        out.write_all(s.as_bytes())?;
-        return out.write_all(b"\"");
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        return;
     }
-    let mut buf = Vec::with_capacity(s.len() + 2);
     buf.push(b'"');
     for c in s.chars() {
         match c {
@@ -671,5 +733,19 @@ pub fn py_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
         }
     }
     buf.push(b'"');
-    out.write_all(&buf)
+}
+
+/// A decimal number, as `write!` would print it, without the formatting machinery.
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
