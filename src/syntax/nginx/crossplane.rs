@@ -47,9 +47,10 @@ struct FileOutcome {
 /// crossplane's run over all files: paths with the context of their first inclusion.
 struct Run {
     paths: Vec<PathBuf>,
-    ctxs: Vec<Vec<String>>,
+    ctxs: Vec<Rc<[String]>>,
     index_of: HashMap<PathBuf, usize, FnvBuild>,
     prefix: PathBuf,
+    blocks: Vec<BlockCtx>,
 }
 
 /// FNV-1a: the keys here (directive names, paths) are short and not chosen by an
@@ -79,16 +80,48 @@ impl std::hash::Hasher for Fnv {
 type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
 
 impl Run {
-    fn intern(&mut self, path: PathBuf, ctx: &[String]) -> usize {
+    fn intern(&mut self, path: PathBuf, ctx: &Rc<[String]>) -> usize {
         if let Some(&i) = self.index_of.get(&path) {
             return i;
         }
         let i = self.paths.len();
         self.paths.push(path.clone());
-        self.ctxs.push(ctx.to_vec());
+        self.ctxs.push(Rc::clone(ctx));
         self.index_of.insert(path, i);
         i
     }
+
+    /// The context inside a block `name` opened in `parent`, with its mask. Blocks repeat
+    /// the same few contexts, so recent answers are kept (by the parent's identity).
+    fn enter(&mut self, name: &str, parent: &Rc<[String]>) -> (Rc<[String]>, Option<u32>) {
+        const KEEP: usize = 64;
+        if let Some(b) = self
+            .blocks
+            .iter()
+            .find(|b| Rc::ptr_eq(&b.parent, parent) && b.name == name)
+        {
+            return (Rc::clone(&b.ctx), b.mask);
+        }
+        let ctx: Rc<[String]> = Rc::from(enter_block_ctx(name, parent));
+        let mask = context_mask(&ctx);
+        if self.blocks.len() < KEEP {
+            self.blocks.push(BlockCtx {
+                parent: Rc::clone(parent),
+                name: name.to_string(),
+                ctx: Rc::clone(&ctx),
+                mask,
+            });
+        }
+        (ctx, mask)
+    }
+}
+
+/// A remembered block context: `ctx` is what a block `name` opens inside `parent`.
+struct BlockCtx {
+    parent: Rc<[String]>,
+    name: String,
+    ctx: Rc<[String]>,
+    mask: Option<u32>,
 }
 
 /// Print the crossplane JSON for `main` and its includes. Returns whether the status is
@@ -112,7 +145,7 @@ pub fn write_crossplane(
             let mut file = spool.into_inner().map_err(|e| e.into_error())?;
             let ok = write_header(out, &paths, &outcomes)?;
             file.seek(io::SeekFrom::Start(0))?;
-            io::copy(&mut file, out)?;
+            copy_spool(&mut file, out)?;
             out.write_all(b"]}\n")?;
             Ok(ok)
         }
@@ -124,6 +157,21 @@ pub fn write_crossplane(
             run_files(main, prefix, &mut cache, Some(out))?;
             out.write_all(b"]}\n")?;
             Ok(ok)
+        }
+    }
+}
+
+/// Copy the spooled files to `out` in large pieces: `io::copy` through a `dyn Write`
+/// moves 8 KiB per system call.
+fn copy_spool(file: &mut std::fs::File, out: &mut dyn Write) -> io::Result<()> {
+    use std::io::Read;
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => return Ok(()),
+            Ok(n) => out.write_all(&chunk[..n])?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }
@@ -168,13 +216,14 @@ fn run_files(
     let mut run = Run {
         paths: Vec::new(),
         ctxs: Vec::new(),
+        blocks: Vec::new(),
         index_of: HashMap::default(),
         prefix: match prefix {
             Some(p) => p.to_path_buf(),
             None => main.parent().map(Path::to_path_buf).unwrap_or_default(),
         },
     };
-    run.intern(main.to_path_buf(), &[]);
+    run.intern(main.to_path_buf(), &Rc::from(Vec::new()));
     let mut outcomes = Vec::new();
     let mut i = 0;
     let mut buf: Vec<u8> = Vec::new();
@@ -185,7 +234,7 @@ fn run_files(
         match source.read(&path) {
             Ok(text) => {
                 let tree = parse(&text);
-                let ctx = run.ctxs[i].clone();
+                let ctx = Rc::clone(&run.ctxs[i]);
                 let mut file = FileRun {
                     run: &mut run,
                     source: &mut *source,
@@ -303,14 +352,14 @@ impl FileRun<'_> {
 
     /// crossplane's `_parse` over our tree, with an explicit stack. Returns false when
     /// the file has a syntax error (crossplane then lists no statement for it).
-    fn statements(&mut self, ctx: &[String], out: &mut Vec<u8>) -> io::Result<bool> {
+    fn statements(&mut self, ctx: &Rc<[String]>, out: &mut Vec<u8>) -> io::Result<bool> {
         let tree = self.tree;
         let text = self.text;
         // crossplane stops at the first syntax error: statements before it still ran
         // their includes, the file's list is empty.
         let cutoff = tree.errors.first().map(|e| e.range.start);
         let mut stack: Vec<Frame> = vec![Frame {
-            ctx: Rc::from(ctx),
+            ctx: Rc::clone(ctx),
             mask: context_mask(ctx),
             consume: false,
             count: 0,
@@ -398,10 +447,10 @@ impl FileRun<'_> {
             };
             if !self.emit {
                 if opens_block {
-                    let ctx = enter_block_ctx(&name, &cur_ctx);
+                    let (ctx, mask) = self.run.enter(&name, &cur_ctx);
                     stack.push(Frame {
-                        mask: context_mask(&ctx),
-                        ctx: Rc::from(ctx),
+                        mask,
+                        ctx,
                         consume: false,
                         count: 0,
                         after: Vec::new(),
@@ -441,10 +490,10 @@ impl FileRun<'_> {
                 out.extend_from_slice(b",\"block\":[");
                 let mut closing = b"}".to_vec();
                 closing.extend_from_slice(&after);
-                let ctx = enter_block_ctx(&name, &cur_ctx);
+                let (ctx, mask) = self.run.enter(&name, &cur_ctx);
                 stack.push(Frame {
-                    mask: context_mask(&ctx),
-                    ctx: Rc::from(ctx),
+                    mask,
+                    ctx,
                     consume: false,
                     count: 0,
                     after: closing,
@@ -471,7 +520,7 @@ impl FileRun<'_> {
 
     /// crossplane's include handling: join to the main file's folder, glob (sorted) when
     /// the pattern has magic, else check that the file opens.
-    fn include(&mut self, args: &[Cow<'_, str>], line: u32, ctx: &[String]) -> Vec<usize> {
+    fn include(&mut self, args: &[Cow<'_, str>], line: u32, ctx: &Rc<[String]>) -> Vec<usize> {
         let Some(pattern) = args.first() else {
             return Vec::new();
         };
