@@ -419,13 +419,32 @@ impl WalkResult {
     /// following every include edge except those that close a cycle; at most
     /// `MAX_CONTEXTS` distinct paths per file.
     pub fn contexts(&self) -> Vec<Vec<Vec<String>>> {
+        let (table, ids) = self.context_ids();
+        ids.iter()
+            .map(|file| file.iter().map(|&c| table[c as usize].clone()).collect())
+            .collect()
+    }
+
+    /// [`contexts`](Self::contexts) with each distinct block path stored once: the table
+    /// of paths, and for each file the indices of its paths in that table. Thousands of
+    /// files included into the same few blocks then cost a few bytes each.
+    pub fn context_ids(&self) -> (Vec<Vec<String>>, Vec<Vec<u32>>) {
         const MAX_CONTEXTS: usize = 32;
         let n = self.paths.len();
-        let mut out: Vec<Vec<Vec<String>>> = vec![Vec::new(); n];
+        let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut table: Vec<Vec<String>> = Vec::new();
         if n == 0 {
-            return out;
+            return (table, out);
         }
-        out[0].push(Vec::new());
+        let mut path_id: HashMap<Vec<String>, u32> = HashMap::new();
+        table.push(Vec::new());
+        path_id.insert(Vec::new(), 0);
+        out[0].push(0);
+        // Each include's local context, interned, and (context, local context) -> the
+        // context they make together.
+        let mut local_id: HashMap<Vec<String>, u32> = HashMap::new();
+        let mut locals: Vec<&[String]> = Vec::new();
+        let mut joined: HashMap<(u32, u32), u32> = HashMap::new();
         let back: std::collections::HashSet<usize> =
             self.cycles().into_iter().map(|c| c.0).collect();
         // Kahn's order over the edges that do not close a cycle.
@@ -447,17 +466,37 @@ impl WalkResult {
         while let Some(f) = queue.pop_front() {
             for &ei in &edges_from[f] {
                 let inc = &self.includes[ei];
+                let local = match local_id.get(inc.local_context.as_slice()) {
+                    Some(&l) => l,
+                    None => {
+                        let l = locals.len() as u32;
+                        locals.push(&inc.local_context);
+                        local_id.insert(inc.local_context.clone(), l);
+                        l
+                    }
+                };
                 let from_ctx = out[f].clone();
                 for &t in &inc.targets {
                     if t >= n {
                         continue;
                     }
-                    for ctx in &from_ctx {
+                    for &ctx in &from_ctx {
                         if out[t].len() >= MAX_CONTEXTS {
                             break;
                         }
-                        let mut c = ctx.clone();
-                        c.extend(inc.local_context.iter().cloned());
+                        let c = *joined.entry((ctx, local)).or_insert_with(|| {
+                            let mut c = table[ctx as usize].clone();
+                            c.extend(locals[local as usize].iter().cloned());
+                            match path_id.get(&c) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = table.len() as u32;
+                                    path_id.insert(c.clone(), id);
+                                    table.push(c);
+                                    id
+                                }
+                            }
+                        });
                         if !out[t].contains(&c) {
                             out[t].push(c);
                         }
@@ -469,7 +508,7 @@ impl WalkResult {
                 }
             }
         }
-        out
+        (table, out)
     }
 }
 
@@ -479,6 +518,11 @@ pub struct WalkOptions {
     /// Ignore the include directives after a file's first syntax error, as
     /// `crossplane parse` does (it stops reading a file at its first error).
     pub stop_at_first_error: bool,
+    /// Keep in [`WalkResult::includes`] only what [`WalkResult::cycles`] and
+    /// [`WalkResult::contexts`] use: `pattern`, `resolved` and `error` are left empty
+    /// there (each [`VisitedFile`] still gets its includes whole). For callers that
+    /// handle those per file and would rather not hold them for thousands of includes.
+    pub slim_includes: bool,
 }
 
 /// Walk the main file and everything it includes, breadth first, handing each parsed
@@ -521,7 +565,7 @@ pub fn walk(
             }
         };
         let tree = parse(&text);
-        let inc_start = result.includes.len();
+        let mut file_includes: Vec<Include> = Vec::new();
         let mut line_index: Option<crate::source::LineIndex> = None;
         let cutoff = match (options.stop_at_first_error, tree.errors.first()) {
             (true, Some(e)) => e.range.start,
@@ -567,7 +611,7 @@ pub fn walk(
                     },
                 }
             }
-            result.includes.push(Include {
+            file_includes.push(Include {
                 from: index,
                 directive: d.id(),
                 range: d.span(),
@@ -579,13 +623,29 @@ pub fn walk(
                 error,
             });
         }
-        let inc_end = result.includes.len();
+        if options.slim_includes {
+            result
+                .includes
+                .extend(file_includes.iter().map(|inc| Include {
+                    from: inc.from,
+                    directive: inc.directive,
+                    range: inc.range,
+                    line: inc.line,
+                    pattern: String::new(),
+                    resolved: PathBuf::new(),
+                    local_context: inc.local_context.clone(),
+                    targets: inc.targets.clone(),
+                    error: None,
+                }));
+        } else {
+            result.includes.extend(file_includes.iter().cloned());
+        }
         visit(VisitedFile {
             index,
             path,
             text,
             tree,
-            includes: result.includes[inc_start..inc_end].to_vec(),
+            includes: file_includes,
         });
     }
     Ok(result)

@@ -610,6 +610,98 @@ mod loader {
     }
 
     #[test]
+    fn slim_walks_keep_the_graph_and_share_block_paths() {
+        let mut src = mem(&[
+            (
+                "/s/nginx.conf",
+                "http {\n  include sites/*.conf;\n  server { include p.conf; }\n}\n",
+            ),
+            (
+                "/s/sites/a.conf",
+                "server { location / { include p.conf; } }\n",
+            ),
+            (
+                "/s/sites/b.conf",
+                "server { location / { include p.conf; } }\n",
+            ),
+            ("/s/p.conf", "include /s/nginx.conf;\n"),
+        ]);
+        let mut whole = Vec::new();
+        let full = walk(
+            Path::new("/s/nginx.conf"),
+            None,
+            &mut src,
+            WalkOptions::default(),
+            &mut |v| whole.push(v.includes),
+        )
+        .unwrap();
+        let mut per_file = Vec::new();
+        let slim = walk(
+            Path::new("/s/nginx.conf"),
+            None,
+            &mut src,
+            WalkOptions {
+                slim_includes: true,
+                ..WalkOptions::default()
+            },
+            &mut |v| per_file.push(v.includes),
+        )
+        .unwrap();
+        // The files still get everything; the result keeps the graph only.
+        assert_eq!(per_file[0][0].pattern, "sites/*.conf");
+        assert_eq!(per_file[0][1].resolved, PathBuf::from("/s/p.conf"));
+        assert!(slim.includes.iter().all(|i| i.pattern.is_empty()));
+        assert_eq!(slim.cycles(), full.cycles());
+        assert_eq!(slim.cycles().len(), 1);
+        let contexts = full.contexts();
+        assert_eq!(slim.contexts(), contexts);
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(contexts[1], [s(&["http"])]);
+        assert_eq!(
+            contexts[3],
+            [s(&["http", "server"]), s(&["http", "server", "location"])]
+        );
+        // Each distinct path once in the table.
+        let (table, ids) = full.context_ids();
+        assert_eq!(table.len(), 4);
+        assert_eq!(ids[1], ids[2]);
+        assert_eq!(
+            ids.iter()
+                .map(|f| f
+                    .iter()
+                    .map(|&c| table[c as usize].clone())
+                    .collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+            contexts
+        );
+    }
+
+    #[test]
+    fn json_dump_places_cycle_errors_at_their_include() {
+        let mut src = mem(&[
+            ("/j/main.conf", "events {}\n\n  include a.conf;\n"),
+            ("/j/a.conf", "# loop\né; include main.conf;\n"),
+        ]);
+        let mut out = Vec::new();
+        let ok = dump::write_json(Path::new("/j/main.conf"), None, &mut src, &mut out).unwrap();
+        assert!(!ok);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let e = &v["include_errors"][0];
+        assert_eq!(e["file"], 1);
+        assert_eq!(
+            e["message"],
+            "include cycle: \"/j/main.conf\" -> \"/j/a.conf\" -> \"/j/main.conf\""
+        );
+        assert_eq!(
+            e["range"],
+            // Columns count characters: `é` is two bytes, one column.
+            serde_json::json!({"start": {"line": 2, "column": 4, "offset": 11},
+                               "end": {"line": 2, "column": 22, "offset": 29}})
+        );
+        assert_eq!(v["contexts"], serde_json::json!([[[]], [[]]]));
+    }
+
+    #[test]
     fn include_cycles_are_reported_not_followed_forever() {
         let mut src = mem(&[
             ("/c/main.conf", "include a.conf;\n"),
