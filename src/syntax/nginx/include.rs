@@ -359,6 +359,32 @@ pub struct WalkResult {
     pub includes: Vec<Include>,
     /// Files that were found but could not be read.
     pub unreadable: Vec<Unreadable>,
+    /// The includes' local contexts, each distinct one stored once.
+    local: LocalContexts,
+}
+
+/// Block paths inside a file, each distinct one once (`table`), and for each include of
+/// the walk the index of its own (`ids`, parallel to [`WalkResult::includes`]).
+#[derive(Clone, Debug, Default)]
+struct LocalContexts {
+    table: Vec<Vec<String>>,
+    index: HashMap<Vec<String>, u32>,
+    ids: Vec<u32>,
+}
+
+impl LocalContexts {
+    fn push(&mut self, path: &[String]) {
+        let id = match self.index.get(path) {
+            Some(&id) => id,
+            None => {
+                let id = self.table.len() as u32;
+                self.table.push(path.to_vec());
+                self.index.insert(path.to_vec(), id);
+                id
+            }
+        };
+        self.ids.push(id);
+    }
 }
 
 impl WalkResult {
@@ -440,10 +466,26 @@ impl WalkResult {
         table.push(Vec::new());
         path_id.insert(Vec::new(), 0);
         out[0].push(0);
-        // Each include's local context, interned, and (context, local context) -> the
-        // context they make together.
-        let mut local_id: HashMap<Vec<String>, u32> = HashMap::new();
+        // Each include's local context, interned (by the walk, unless `includes` was
+        // changed since), and (context, local context) -> the context they make together.
         let mut locals: Vec<&[String]> = Vec::new();
+        let local_of: Vec<u32> = if self.local.ids.len() == self.includes.len() {
+            locals.extend(self.local.table.iter().map(Vec::as_slice));
+            self.local.ids.clone()
+        } else {
+            let mut index: HashMap<&[String], u32> = HashMap::new();
+            self.includes
+                .iter()
+                .map(|inc| {
+                    *index
+                        .entry(inc.local_context.as_slice())
+                        .or_insert_with(|| {
+                            locals.push(&inc.local_context);
+                            locals.len() as u32 - 1
+                        })
+                })
+                .collect()
+        };
         let mut joined: HashMap<(u32, u32), u32> = HashMap::new();
         let back: std::collections::HashSet<usize> =
             self.cycles().into_iter().map(|c| c.0).collect();
@@ -466,15 +508,7 @@ impl WalkResult {
         while let Some(f) = queue.pop_front() {
             for &ei in &edges_from[f] {
                 let inc = &self.includes[ei];
-                let local = match local_id.get(inc.local_context.as_slice()) {
-                    Some(&l) => l,
-                    None => {
-                        let l = locals.len() as u32;
-                        locals.push(&inc.local_context);
-                        local_id.insert(inc.local_context.clone(), l);
-                        l
-                    }
-                };
+                let local = local_of[ei];
                 let from_ctx = out[f].clone();
                 for &t in &inc.targets {
                     if t >= n {
@@ -518,9 +552,9 @@ pub struct WalkOptions {
     /// Ignore the include directives after a file's first syntax error, as
     /// `crossplane parse` does (it stops reading a file at its first error).
     pub stop_at_first_error: bool,
-    /// Keep in [`WalkResult::includes`] only what [`WalkResult::cycles`] and
-    /// [`WalkResult::contexts`] use: `pattern`, `resolved` and `error` are left empty
-    /// there (each [`VisitedFile`] still gets its includes whole). For callers that
+    /// Keep in [`WalkResult::includes`] only the graph, which is what
+    /// [`WalkResult::cycles`] and [`WalkResult::contexts`] use: `pattern`, `resolved`,
+    /// `local_context` and `error` are left empty there (each [`VisitedFile`] still gets its includes whole). For callers that
     /// handle those per file and would rather not hold them for thousands of includes.
     pub slim_includes: bool,
 }
@@ -623,6 +657,9 @@ pub fn walk(
                 error,
             });
         }
+        for inc in &file_includes {
+            result.local.push(&inc.local_context);
+        }
         if options.slim_includes {
             result
                 .includes
@@ -633,7 +670,7 @@ pub fn walk(
                     line: inc.line,
                     pattern: String::new(),
                     resolved: PathBuf::new(),
-                    local_context: inc.local_context.clone(),
+                    local_context: Vec::new(),
                     targets: inc.targets.clone(),
                     error: None,
                 }));

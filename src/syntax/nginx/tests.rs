@@ -650,7 +650,11 @@ mod loader {
         // The files still get everything; the result keeps the graph only.
         assert_eq!(per_file[0][0].pattern, "sites/*.conf");
         assert_eq!(per_file[0][1].resolved, PathBuf::from("/s/p.conf"));
-        assert!(slim.includes.iter().all(|i| i.pattern.is_empty()));
+        assert!(slim
+            .includes
+            .iter()
+            .all(|i| i.pattern.is_empty() && i.local_context.is_empty()));
+        assert_eq!(per_file[1][0].local_context, ["server", "location"]);
         assert_eq!(slim.cycles(), full.cycles());
         assert_eq!(slim.cycles().len(), 1);
         let contexts = full.contexts();
