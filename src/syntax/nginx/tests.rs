@@ -706,6 +706,84 @@ mod loader {
     }
 
     #[test]
+    fn the_file_system_globs_one_folder_as_the_glob_crate_does() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a.conf",
+            "b.conf",
+            ".hidden.conf",
+            "x.txt",
+            "c d.conf",
+            "é.conf",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub.conf")).unwrap();
+        std::fs::write(dir.path().join("sub.conf/in.conf"), "").unwrap();
+        let root = dir.path().to_str().unwrap().to_string();
+        let mut fs = FsSource::new();
+        for pattern in [
+            "*.conf",
+            "*",
+            "?.conf",
+            "[ab].conf",
+            "[!a]*.conf",
+            "*.c[",
+            "sub.conf/*",
+            "*/in.conf",
+            ".*",
+            "nope/*.conf",
+            "*.CONF",
+        ] {
+            let full = format!("{root}/{pattern}");
+            let mut ours = fs.glob(Path::new(&full)).unwrap();
+            ours.sort();
+            let mut theirs: Vec<PathBuf> = glob::glob_with(
+                &full,
+                glob::MatchOptions {
+                    case_sensitive: true,
+                    require_literal_separator: true,
+                    require_literal_leading_dot: true,
+                },
+            )
+            .map(|g| g.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+            theirs.sort();
+            assert_eq!(ours, theirs, "{pattern}");
+        }
+        let mut names = |pattern: &str| -> Vec<String> {
+            let mut v: Vec<String> = fs
+                .glob(&dir.path().join(pattern))
+                .unwrap()
+                .iter()
+                .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            names("*.conf"),
+            ["a.conf", "b.conf", "c d.conf", "sub.conf", "é.conf"]
+        );
+        assert!(names("*.c[").is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_in_a_globbed_folder_are_skipped() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.conf"), "").unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"\xff.conf");
+        if std::fs::write(dir.path().join(odd), "").is_err() {
+            eprintln!("skipped: this file system refuses non-UTF-8 names");
+            return;
+        }
+        let found = FsSource::new().glob(&dir.path().join("*.conf")).unwrap();
+        assert_eq!(found, [dir.path().join("a.conf")]);
+    }
+
+    #[test]
     fn include_cycles_are_reported_not_followed_forever() {
         let mut src = mem(&[
             ("/c/main.conf", "include a.conf;\n"),
