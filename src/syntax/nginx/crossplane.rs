@@ -753,9 +753,7 @@ pub fn py_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
 
 /// [`py_str`] into a buffer (no dynamic writer per string: this runs for every word).
 fn py_str_vec(buf: &mut Vec<u8>, s: &str) {
-    if s.bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-    {
+    if is_plain_json(s.as_bytes(), false) {
         buf.reserve(s.len() + 2);
         buf.push(b'"');
         buf.extend_from_slice(s.as_bytes());
@@ -782,6 +780,41 @@ fn py_str_vec(buf: &mut Vec<u8>, s: &str) {
         }
     }
     buf.push(b'"');
+}
+
+/// True when `bytes` go into a JSON string as they are: no `"`, `\\` or control
+/// character, and (unless `non_ascii` is allowed) nothing outside printable ASCII.
+/// Eight bytes at a time, as most words are short and this runs for each of them.
+pub(crate) fn is_plain_json(bytes: &[u8], non_ascii: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero (exact as a yes/no answer).
+    fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    }
+    let plain_byte = |b: u8| b >= 0x20 && b != b'"' && b != b'\\' && (non_ascii || b < 0x7f);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let high = x & HIGH;
+        if high != 0 && !non_ascii {
+            return false;
+        }
+        // Bytes below 0x20 (in the low seven bits, of bytes without the high bit), 0x7f,
+        // `"` and `\\`.
+        let low = x & !HIGH;
+        let control = low.wrapping_sub(ONES * 0x20) & !low & HIGH & !high;
+        if control != 0
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+            || (!non_ascii && has_zero(x ^ (ONES * 0x7f)))
+        {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| plain_byte(b))
 }
 
 /// A decimal number, as `write!` would print it, without the formatting machinery.

@@ -21,7 +21,7 @@
 //! `missing`; a Lua block also has `"lua_body"` with its raw text. Non-UTF-8 bytes in
 //! values are shown as U+FFFD (the ranges point at the exact bytes).
 
-use super::crossplane::push_u64;
+use super::crossplane::{is_plain_json, push_u64};
 use super::include::{walk, FileSource, VisitedFile, WalkOptions};
 use super::tree::DirectiveEnd;
 use crate::source::{count_scalars, LineCol, LineIndex, TextRange};
@@ -84,7 +84,7 @@ fn write_line_col(out: &mut Vec<u8>, p: LineCol) {
 
 fn json_str(out: &mut Vec<u8>, s: &str) {
     // What serde_json leaves as it is: all but `"`, `\\` and control characters.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if is_plain_json(s.as_bytes(), true) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());

@@ -784,6 +784,42 @@ mod loader {
     }
 
     #[test]
+    fn plain_json_strings_are_told_apart_eight_bytes_at_a_time() {
+        use super::super::crossplane::is_plain_json;
+        let slow = |b: &[u8], non_ascii: bool| {
+            b.iter()
+                .all(|&c| c >= 0x20 && c != b'"' && c != b'\\' && (non_ascii || c < 0x7f))
+        };
+        // Every single odd byte at every place of a 19-byte word, next to neighbours
+        // that could borrow or carry into it.
+        for odd in [
+            0u8, 1, 0x1f, b'"', b'\\', 0x7f, 0x80, 0x85, 0x9f, 0xa2, 0xdc, 0xff, b' ', b'~',
+        ] {
+            for neighbour in [b'a', 0x80, 0x85, 0xff, 0x20] {
+                for at in 0..19 {
+                    let mut w = vec![neighbour; 19];
+                    w[at] = odd;
+                    for non_ascii in [false, true] {
+                        let want = slow(&w, non_ascii);
+                        // The fast answer may only err towards "not plain".
+                        let got = is_plain_json(&w, non_ascii);
+                        assert!(!got || want, "{w:?} {non_ascii}");
+                        if neighbour < 0x80 && odd < 0x80 {
+                            assert_eq!(got, want, "{w:?} {non_ascii}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(is_plain_json(
+            "fastcgi_pass unix:/run/php.sock".as_bytes(),
+            false
+        ));
+        assert!(!is_plain_json("été là-bas, très loin".as_bytes(), false));
+        assert!(is_plain_json("été là-bas, très loin".as_bytes(), true));
+    }
+
+    #[test]
     fn include_cycles_are_reported_not_followed_forever() {
         let mut src = mem(&[
             ("/c/main.conf", "include a.conf;\n"),
