@@ -50,6 +50,10 @@ pub struct FsSource {
     pub(super) pending: VecDeque<PathBuf>,
     /// Opened and advised files waiting for their read, oldest first.
     pub(super) ready: VecDeque<(PathBuf, std::fs::File)>,
+    /// The folder of the last file opened ahead: its siblings (a glob's matches) are
+    /// opened relative to it, so the kernel does not walk the whole path for each.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    folder: Option<(PathBuf, rustix::fd::OwnedFd)>,
 }
 
 /// How many announced files are kept open ahead of the reader: enough to keep a disk's
@@ -70,11 +74,35 @@ impl FsSource {
             };
             // A file that cannot be opened now is opened again by its read, which
             // reports the error.
-            if let Ok(file) = std::fs::File::open(&path) {
+            if let Ok(file) = self.open_ahead(&path) {
                 advise_willneed(&file);
                 self.ready.push_back((path, file));
             }
         }
+    }
+
+    /// Open an announced file, relative to its folder when the last one was there too.
+    fn open_ahead(&mut self, path: &Path) -> io::Result<std::fs::File> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+            use rustix::fs::{Mode, OFlags};
+            if !dir.as_os_str().is_empty() {
+                let known = matches!(&self.folder, Some((d, _)) if d.as_os_str() == dir.as_os_str());
+                if !known {
+                    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                    self.folder = rustix::fs::open(dir, flags, Mode::empty())
+                        .ok()
+                        .map(|fd| (dir.to_path_buf(), fd));
+                }
+                if let Some((_, fd)) = &self.folder {
+                    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+                    if let Ok(file) = rustix::fs::openat(fd, name, flags, Mode::empty()) {
+                        return Ok(std::fs::File::from(file));
+                    }
+                }
+            }
+        }
+        std::fs::File::open(path)
     }
 
     /// The file for `path`: the one opened ahead when there is one, else a new one.
