@@ -367,7 +367,7 @@ impl FileRun<'_> {
         }];
         out.push(b'[');
         // One list of arguments, refilled for each directive.
-        let mut args: Vec<Cow<'_, str>> = Vec::new();
+        let mut args: Vec<Arg<'_>> = Vec::new();
         // Events: each directive in preorder, and the `}` of each block after its last
         // descendant.
         let mut closes: Vec<u32> = Vec::new();
@@ -472,7 +472,7 @@ impl FileRun<'_> {
                 if k > 0 {
                     out.push(b',');
                 }
-                py_str_vec(out, a);
+                a.write_json(out);
             }
             out.push(b']');
             if let Some(targets) = targets {
@@ -520,13 +520,13 @@ impl FileRun<'_> {
 
     /// crossplane's include handling: join to the main file's folder, glob (sorted) when
     /// the pattern has magic, else check that the file opens.
-    fn include(&mut self, args: &[Cow<'_, str>], line: u32, ctx: &Rc<[String]>) -> Vec<usize> {
-        let Some(pattern) = args.first() else {
+    fn include(&mut self, args: &[Arg<'_>], line: u32, ctx: &Rc<[String]>) -> Vec<usize> {
+        let Some(pattern) = args.first().map(|a| &a.text) else {
             return Vec::new();
         };
-        let resolved = join_prefix(&self.run.prefix, pattern.as_bytes());
+        let resolved = join_prefix(&self.run.prefix, &pattern[..]);
         let mut targets = Vec::new();
-        if has_glob_magic(pattern.as_bytes()) {
+        if has_glob_magic(&pattern[..]) {
             let mut matches = self.source.glob(&resolved).unwrap_or_default();
             // Python sorts the names as strings, not path components.
             matches.sort_by_key(|a| path_bytes(a));
@@ -578,7 +578,7 @@ fn context_mask(ctx: &[String]) -> Option<u32> {
 /// crossplane's `analyze` (not strict, context and argument checks on).
 fn analyze(
     directive: &str,
-    args: &[Cow<'_, str>],
+    args: &[Arg<'_>],
     term: u8,
     ctx_mask: Option<u32>,
 ) -> Result<(), String> {
@@ -595,7 +595,8 @@ fn analyze(
     }
     let masks = all.iter().copied().filter(|m| m & ctx_mask != 0);
     let n = args.len();
-    let valid_flag = |s: &str| s.eq_ignore_ascii_case("on") || s.eq_ignore_ascii_case("off");
+    let valid_flag =
+        |a: &Arg<'_>| a.text.eq_ignore_ascii_case(b"on") || a.text.eq_ignore_ascii_case(b"off");
     let mut reason = String::new();
     for mask in masks.rev() {
         if mask & NGX_CONF_BLOCK != 0 && term != b'{' {
@@ -616,7 +617,7 @@ fn analyze(
         } else if mask & NGX_CONF_FLAG != 0 && n == 1 && !valid_flag(&args[0]) {
             reason = format!(
                 "invalid value \"{}\" in \"{directive}\" directive, it must be \"on\" or \"off\"",
-                args[0]
+                String::from_utf8_lossy(&args[0].text)
             );
         } else {
             reason = format!("invalid number of arguments in \"{directive}\" directive");
@@ -659,16 +660,67 @@ fn comments_in_args(
 }
 
 /// The arguments as crossplane lists them, into `args` (emptied first).
-fn crossplane_args<'a>(d: &DirectiveRef<'a>, args: &mut Vec<Cow<'a, str>>) {
+fn crossplane_args<'a>(d: &DirectiveRef<'a>, args: &mut Vec<Arg<'a>>) {
     args.clear();
-    args.extend(d.args().map(|a| a.as_str()));
+    args.extend(d.args().map(|a| Arg::new(a.value())));
     if let Some(body) = d.lua_body() {
-        args.push(String::from_utf8_lossy(body));
+        args.push(Arg::new(Cow::Borrowed(body)));
     }
     if d.is("if") {
-        let mut owned: Vec<String> = args.drain(..).map(Cow::into_owned).collect();
+        let mut owned: Vec<String> = args
+            .drain(..)
+            .map(|a| String::from_utf8_lossy(&a.text).into_owned())
+            .collect();
         prepare_if_args(&mut owned);
-        args.extend(owned.into_iter().map(Cow::Owned));
+        args.extend(
+            owned
+                .into_iter()
+                .map(|s| Arg::new(Cow::Owned(s.into_bytes()))),
+        );
+    }
+}
+
+/// One argument as crossplane sees it: the decoded value as (lossy) UTF-8, kept as
+/// bytes, and whether it goes into JSON as it is (most do: then it is never decoded).
+struct Arg<'a> {
+    text: Cow<'a, [u8]>,
+    plain: bool,
+}
+
+impl<'a> Arg<'a> {
+    fn new(value: Cow<'a, [u8]>) -> Self {
+        if is_plain_json(&value, false) {
+            return Arg {
+                text: value,
+                plain: true,
+            };
+        }
+        let text = match value {
+            Cow::Borrowed(b) => match String::from_utf8_lossy(b) {
+                Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+            },
+            Cow::Owned(v) => match String::from_utf8(v) {
+                Ok(s) => Cow::Owned(s.into_bytes()),
+                Err(e) => Cow::Owned(
+                    String::from_utf8_lossy(e.as_bytes())
+                        .into_owned()
+                        .into_bytes(),
+                ),
+            },
+        };
+        Arg { text, plain: false }
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        if self.plain {
+            out.reserve(self.text.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(&self.text);
+            out.push(b'"');
+        } else {
+            py_str_vec(out, &String::from_utf8_lossy(&self.text));
+        }
     }
 }
 

@@ -87,7 +87,8 @@ impl FsSource {
         if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
             use rustix::fs::{Mode, OFlags};
             if !dir.as_os_str().is_empty() {
-                let known = matches!(&self.folder, Some((d, _)) if d.as_os_str() == dir.as_os_str());
+                let known =
+                    matches!(&self.folder, Some((d, _)) if d.as_os_str() == dir.as_os_str());
                 if !known {
                     let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
                     self.folder = rustix::fs::open(dir, flags, Mode::empty())
