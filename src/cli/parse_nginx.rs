@@ -9,7 +9,7 @@ use std::io::{BufWriter, Write};
 /// syntax or include error, 1 when something has (all is still printed), 2 when the main
 /// file cannot be read.
 pub fn run(args: &ParseArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let mut source = FsSource;
+    let mut source = FsSource::new();
     let mut w = BufWriter::with_capacity(1 << 16, out);
     let result = match args.format {
         ParseFormat::Json => {

@@ -19,10 +19,11 @@
 //! arguments` errors do not appear; syntax error wording is nginx's.
 
 use super::crossplane_table::{CONTEXTS, DIRECTIVES};
-use super::include::{has_glob_magic, join_prefix, path_bytes, CachingSource, FileSource};
+use super::include::{
+    has_glob_magic, join_prefix, path_bytes, prefetch_new, CachingSource, FileSource,
+};
 use super::parse;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
-use crate::source::LineIndex;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{self, Seek, Write};
@@ -46,22 +47,81 @@ struct FileOutcome {
 /// crossplane's run over all files: paths with the context of their first inclusion.
 struct Run {
     paths: Vec<PathBuf>,
-    ctxs: Vec<Vec<String>>,
-    index_of: HashMap<PathBuf, usize>,
+    ctxs: Vec<Rc<[String]>>,
+    index_of: HashMap<PathBuf, usize, FnvBuild>,
     prefix: PathBuf,
+    blocks: Vec<BlockCtx>,
 }
 
+/// FNV-1a: the keys here (directive names, paths) are short and not chosen by an
+/// attacker who could gain from collisions, and SipHash showed in profiles.
+#[derive(Clone, Copy, Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+
 impl Run {
-    fn intern(&mut self, path: PathBuf, ctx: &[String]) -> usize {
+    fn intern(&mut self, path: PathBuf, ctx: &Rc<[String]>) -> usize {
         if let Some(&i) = self.index_of.get(&path) {
             return i;
         }
         let i = self.paths.len();
         self.paths.push(path.clone());
-        self.ctxs.push(ctx.to_vec());
+        self.ctxs.push(Rc::clone(ctx));
         self.index_of.insert(path, i);
         i
     }
+
+    /// The context inside a block `name` opened in `parent`, with its mask. Blocks repeat
+    /// the same few contexts, so recent answers are kept (by the parent's identity).
+    fn enter(&mut self, name: &str, parent: &Rc<[String]>) -> (Rc<[String]>, Option<u32>) {
+        const KEEP: usize = 64;
+        if let Some(b) = self
+            .blocks
+            .iter()
+            .find(|b| Rc::ptr_eq(&b.parent, parent) && b.name == name)
+        {
+            return (Rc::clone(&b.ctx), b.mask);
+        }
+        let ctx: Rc<[String]> = Rc::from(enter_block_ctx(name, parent));
+        let mask = context_mask(&ctx);
+        if self.blocks.len() < KEEP {
+            self.blocks.push(BlockCtx {
+                parent: Rc::clone(parent),
+                name: name.to_string(),
+                ctx: Rc::clone(&ctx),
+                mask,
+            });
+        }
+        (ctx, mask)
+    }
+}
+
+/// A remembered block context: `ctx` is what a block `name` opens inside `parent`.
+struct BlockCtx {
+    parent: Rc<[String]>,
+    name: String,
+    ctx: Rc<[String]>,
+    mask: Option<u32>,
 }
 
 /// Print the crossplane JSON for `main` and its includes. Returns whether the status is
@@ -85,7 +145,7 @@ pub fn write_crossplane(
             let mut file = spool.into_inner().map_err(|e| e.into_error())?;
             let ok = write_header(out, &paths, &outcomes)?;
             file.seek(io::SeekFrom::Start(0))?;
-            io::copy(&mut file, out)?;
+            copy_spool(&mut file, out)?;
             out.write_all(b"]}\n")?;
             Ok(ok)
         }
@@ -97,6 +157,21 @@ pub fn write_crossplane(
             run_files(main, prefix, &mut cache, Some(out))?;
             out.write_all(b"]}\n")?;
             Ok(ok)
+        }
+    }
+}
+
+/// Copy the spooled files to `out` in large pieces: `io::copy` through a `dyn Write`
+/// moves 8 KiB per system call.
+fn copy_spool(file: &mut std::fs::File, out: &mut dyn Write) -> io::Result<()> {
+    use std::io::Read;
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        match file.read(&mut chunk) {
+            Ok(0) => return Ok(()),
+            Ok(n) => out.write_all(&chunk[..n])?,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }
@@ -141,23 +216,25 @@ fn run_files(
     let mut run = Run {
         paths: Vec::new(),
         ctxs: Vec::new(),
-        index_of: HashMap::new(),
+        blocks: Vec::new(),
+        index_of: HashMap::default(),
         prefix: match prefix {
             Some(p) => p.to_path_buf(),
             None => main.parent().map(Path::to_path_buf).unwrap_or_default(),
         },
     };
-    run.intern(main.to_path_buf(), &[]);
+    run.intern(main.to_path_buf(), &Rc::from(Vec::new()));
     let mut outcomes = Vec::new();
     let mut i = 0;
+    let mut buf: Vec<u8> = Vec::new();
     while i < run.paths.len() {
         let path = run.paths[i].clone();
-        let mut buf: Vec<u8> = Vec::new();
+        buf.clear();
         let mut outcome = FileOutcome::default();
         match source.read(&path) {
             Ok(text) => {
                 let tree = parse(&text);
-                let ctx = run.ctxs[i].clone();
+                let ctx = Rc::clone(&run.ctxs[i]);
                 let mut file = FileRun {
                     run: &mut run,
                     source: &mut *source,
@@ -165,7 +242,7 @@ fn run_files(
                     tree: &tree,
                     path: &path,
                     errors: &mut outcome.errors,
-                    li: LineIndex::new(&text),
+                    lines: LineCursor::default(),
                     emit: out.is_some(),
                 };
                 let listed = file.statements(&ctx, &mut buf)?;
@@ -239,32 +316,58 @@ struct FileRun<'a> {
     tree: &'a NginxTree,
     path: &'a Path,
     errors: &'a mut Vec<CpError>,
-    li: LineIndex,
+    lines: LineCursor,
     /// Write the statements (pass 2) or only gather errors and includes (pass 1).
     emit: bool,
 }
 
+/// 1-based line numbers for offsets met in increasing order (directives in preorder):
+/// counts the newlines since the last offset instead of indexing the whole file.
+#[derive(Default)]
+struct LineCursor {
+    offset: u32,
+    line: u32,
+}
+
+impl LineCursor {
+    fn line(&mut self, text: &[u8], offset: u32) -> u32 {
+        let offset = offset.min(text.len() as u32);
+        if offset < self.offset {
+            *self = LineCursor::default();
+        }
+        let newlines = text[self.offset as usize..offset as usize]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.line += newlines as u32;
+        self.offset = offset;
+        self.line + 1
+    }
+}
+
 impl FileRun<'_> {
-    fn line(&self, offset: u32) -> u32 {
-        self.li.line_of(offset) as u32 + 1
+    fn line(&mut self, offset: u32) -> u32 {
+        self.lines.line(self.text, offset)
     }
 
     /// crossplane's `_parse` over our tree, with an explicit stack. Returns false when
     /// the file has a syntax error (crossplane then lists no statement for it).
-    fn statements(&mut self, ctx: &[String], out: &mut Vec<u8>) -> io::Result<bool> {
+    fn statements(&mut self, ctx: &Rc<[String]>, out: &mut Vec<u8>) -> io::Result<bool> {
         let tree = self.tree;
         let text = self.text;
         // crossplane stops at the first syntax error: statements before it still ran
         // their includes, the file's list is empty.
         let cutoff = tree.errors.first().map(|e| e.range.start);
         let mut stack: Vec<Frame> = vec![Frame {
-            ctx: Rc::from(ctx),
+            ctx: Rc::clone(ctx),
             mask: context_mask(ctx),
             consume: false,
             count: 0,
             after: Vec::new(),
         }];
         out.push(b'[');
+        // One list of arguments, refilled for each directive.
+        let mut args: Vec<Arg<'_>> = Vec::new();
         // Events: each directive in preorder, and the `}` of each block after its last
         // descendant.
         let mut closes: Vec<u32> = Vec::new();
@@ -315,7 +418,7 @@ impl FileRun<'_> {
             let cur_mask = top.mask;
             let name = d.name();
             let line = self.line(d.name_word().range().start);
-            let args = crossplane_args(&d);
+            crossplane_args(&d, &mut args);
             let term = if opens_block { b'{' } else { b';' };
             if let Err(reason) = analyze(&name, &args, term, cur_mask) {
                 self.errors.push(CpError {
@@ -344,10 +447,10 @@ impl FileRun<'_> {
             };
             if !self.emit {
                 if opens_block {
-                    let ctx = enter_block_ctx(&name, &cur_ctx);
+                    let (ctx, mask) = self.run.enter(&name, &cur_ctx);
                     stack.push(Frame {
-                        mask: context_mask(&ctx),
-                        ctx: Rc::from(ctx),
+                        mask,
+                        ctx,
                         consume: false,
                         count: 0,
                         after: Vec::new(),
@@ -361,13 +464,15 @@ impl FileRun<'_> {
             }
             top.count += 1;
             out.extend_from_slice(b"{\"directive\":");
-            py_str(out, &name)?;
-            let _ = write!(out, ",\"line\":{line},\"args\":[");
+            py_str_vec(out, &name);
+            out.extend_from_slice(b",\"line\":");
+            push_u64(out, u64::from(line));
+            out.extend_from_slice(b",\"args\":[");
             for (k, a) in args.iter().enumerate() {
                 if k > 0 {
                     out.push(b',');
                 }
-                py_str(out, a)?;
+                a.write_json(out);
             }
             out.push(b']');
             if let Some(targets) = targets {
@@ -376,7 +481,7 @@ impl FileRun<'_> {
                     if k > 0 {
                         out.push(b',');
                     }
-                    let _ = write!(out, "{t}");
+                    push_u64(out, *t as u64);
                 }
                 out.push(b']');
             }
@@ -385,10 +490,10 @@ impl FileRun<'_> {
                 out.extend_from_slice(b",\"block\":[");
                 let mut closing = b"}".to_vec();
                 closing.extend_from_slice(&after);
-                let ctx = enter_block_ctx(&name, &cur_ctx);
+                let (ctx, mask) = self.run.enter(&name, &cur_ctx);
                 stack.push(Frame {
-                    mask: context_mask(&ctx),
-                    ctx: Rc::from(ctx),
+                    mask,
+                    ctx,
                     consume: false,
                     count: 0,
                     after: closing,
@@ -415,20 +520,22 @@ impl FileRun<'_> {
 
     /// crossplane's include handling: join to the main file's folder, glob (sorted) when
     /// the pattern has magic, else check that the file opens.
-    fn include(&mut self, args: &[Cow<'_, str>], line: u32, ctx: &[String]) -> Vec<usize> {
-        let Some(pattern) = args.first() else {
+    fn include(&mut self, args: &[Arg<'_>], line: u32, ctx: &Rc<[String]>) -> Vec<usize> {
+        let Some(pattern) = args.first().map(|a| &a.text) else {
             return Vec::new();
         };
-        let resolved = join_prefix(&self.run.prefix, pattern.as_bytes());
+        let resolved = join_prefix(&self.run.prefix, &pattern[..]);
         let mut targets = Vec::new();
-        if has_glob_magic(pattern.as_bytes()) {
+        if has_glob_magic(&pattern[..]) {
             let mut matches = self.source.glob(&resolved).unwrap_or_default();
             // Python sorts the names as strings, not path components.
             matches.sort_by_key(|a| path_bytes(a));
             matches.dedup();
+            let first_new = self.run.paths.len();
             for m in matches {
                 targets.push(self.run.intern(m, ctx));
             }
+            prefetch_new(self.source, &self.run.paths[first_new..]);
         } else if let Some(&i) = self.run.index_of.get(&resolved) {
             targets.push(i);
         } else {
@@ -471,14 +578,14 @@ fn context_mask(ctx: &[String]) -> Option<u32> {
 /// crossplane's `analyze` (not strict, context and argument checks on).
 fn analyze(
     directive: &str,
-    args: &[Cow<'_, str>],
+    args: &[Arg<'_>],
     term: u8,
     ctx_mask: Option<u32>,
 ) -> Result<(), String> {
     let Some(ctx_mask) = ctx_mask else {
         return Ok(());
     };
-    static TABLE: OnceLock<HashMap<&'static str, &'static [u32]>> = OnceLock::new();
+    static TABLE: OnceLock<HashMap<&'static str, &'static [u32], FnvBuild>> = OnceLock::new();
     let table = TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect());
     let Some(&all) = table.get(directive) else {
         return Ok(());
@@ -488,7 +595,8 @@ fn analyze(
     }
     let masks = all.iter().copied().filter(|m| m & ctx_mask != 0);
     let n = args.len();
-    let valid_flag = |s: &str| s.eq_ignore_ascii_case("on") || s.eq_ignore_ascii_case("off");
+    let valid_flag =
+        |a: &Arg<'_>| a.text.eq_ignore_ascii_case(b"on") || a.text.eq_ignore_ascii_case(b"off");
     let mut reason = String::new();
     for mask in masks.rev() {
         if mask & NGX_CONF_BLOCK != 0 && term != b'{' {
@@ -509,7 +617,7 @@ fn analyze(
         } else if mask & NGX_CONF_FLAG != 0 && n == 1 && !valid_flag(&args[0]) {
             reason = format!(
                 "invalid value \"{}\" in \"{directive}\" directive, it must be \"on\" or \"off\"",
-                args[0]
+                String::from_utf8_lossy(&args[0].text)
             );
         } else {
             reason = format!("invalid number of arguments in \"{directive}\" directive");
@@ -551,18 +659,69 @@ fn comments_in_args(
     Ok(out)
 }
 
-/// The arguments as crossplane lists them.
-fn crossplane_args<'a>(d: &DirectiveRef<'a>) -> Vec<Cow<'a, str>> {
-    let mut args: Vec<Cow<'a, str>> = d.args().map(|a| a.as_str()).collect();
+/// The arguments as crossplane lists them, into `args` (emptied first).
+fn crossplane_args<'a>(d: &DirectiveRef<'a>, args: &mut Vec<Arg<'a>>) {
+    args.clear();
+    args.extend(d.args().map(|a| Arg::new(a.value())));
     if let Some(body) = d.lua_body() {
-        args.push(String::from_utf8_lossy(body));
+        args.push(Arg::new(Cow::Borrowed(body)));
     }
     if d.is("if") {
-        let mut owned: Vec<String> = args.into_iter().map(Cow::into_owned).collect();
+        let mut owned: Vec<String> = args
+            .drain(..)
+            .map(|a| String::from_utf8_lossy(&a.text).into_owned())
+            .collect();
         prepare_if_args(&mut owned);
-        args = owned.into_iter().map(Cow::Owned).collect();
+        args.extend(
+            owned
+                .into_iter()
+                .map(|s| Arg::new(Cow::Owned(s.into_bytes()))),
+        );
     }
-    args
+}
+
+/// One argument as crossplane sees it: the decoded value as (lossy) UTF-8, kept as
+/// bytes, and whether it goes into JSON as it is (most do: then it is never decoded).
+struct Arg<'a> {
+    text: Cow<'a, [u8]>,
+    plain: bool,
+}
+
+impl<'a> Arg<'a> {
+    fn new(value: Cow<'a, [u8]>) -> Self {
+        if is_plain_json(&value, false) {
+            return Arg {
+                text: value,
+                plain: true,
+            };
+        }
+        let text = match value {
+            Cow::Borrowed(b) => match String::from_utf8_lossy(b) {
+                Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+                Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+            },
+            Cow::Owned(v) => match String::from_utf8(v) {
+                Ok(s) => Cow::Owned(s.into_bytes()),
+                Err(e) => Cow::Owned(
+                    String::from_utf8_lossy(e.as_bytes())
+                        .into_owned()
+                        .into_bytes(),
+                ),
+            },
+        };
+        Arg { text, plain: false }
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) {
+        if self.plain {
+            out.reserve(self.text.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(&self.text);
+            out.push(b'"');
+        } else {
+            py_str_vec(out, &String::from_utf8_lossy(&self.text));
+        }
+    }
 }
 
 /// crossplane's `_prepare_if_args`: strip the outer parentheses of an `if` condition.
@@ -639,14 +798,20 @@ fn py_repr(s: &str) -> String {
 
 /// A JSON string as Python's `json.dumps` writes it with `ensure_ascii=True`.
 pub fn py_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
-    if s.bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-    {
-        out.write_all(b"\"")?;
-        out.write_all(s.as_bytes())?;
-        return out.write_all(b"\"");
-    }
     let mut buf = Vec::with_capacity(s.len() + 2);
+    py_str_vec(&mut buf, s);
+    out.write_all(&buf)
+}
+
+/// [`py_str`] into a buffer (no dynamic writer per string: this runs for every word).
+fn py_str_vec(buf: &mut Vec<u8>, s: &str) {
+    if is_plain_json(s.as_bytes(), false) {
+        buf.reserve(s.len() + 2);
+        buf.push(b'"');
+        buf.extend_from_slice(s.as_bytes());
+        buf.push(b'"');
+        return;
+    }
     buf.push(b'"');
     for c in s.chars() {
         match c {
@@ -667,5 +832,54 @@ pub fn py_str(out: &mut dyn Write, s: &str) -> io::Result<()> {
         }
     }
     buf.push(b'"');
-    out.write_all(&buf)
+}
+
+/// True when `bytes` go into a JSON string as they are: no `"`, `\\` or control
+/// character, and (unless `non_ascii` is allowed) nothing outside printable ASCII.
+/// Eight bytes at a time, as most words are short and this runs for each of them.
+pub(crate) fn is_plain_json(bytes: &[u8], non_ascii: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero (exact as a yes/no answer).
+    fn has_zero(x: u64) -> bool {
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    }
+    let plain_byte = |b: u8| b >= 0x20 && b != b'"' && b != b'\\' && (non_ascii || b < 0x7f);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(eight);
+        let high = x & HIGH;
+        if high != 0 && !non_ascii {
+            return false;
+        }
+        // Bytes below 0x20 (in the low seven bits, of bytes without the high bit), 0x7f,
+        // `"` and `\\`.
+        let low = x & !HIGH;
+        let control = low.wrapping_sub(ONES * 0x20) & !low & HIGH & !high;
+        if control != 0
+            || has_zero(x ^ (ONES * u64::from(b'"')))
+            || has_zero(x ^ (ONES * u64::from(b'\\')))
+            || (!non_ascii && has_zero(x ^ (ONES * 0x7f)))
+        {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| plain_byte(b))
+}
+
+/// A decimal number, as `write!` would print it, without the formatting machinery.
+pub(crate) fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }

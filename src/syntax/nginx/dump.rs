@@ -21,9 +21,10 @@
 //! `missing`; a Lua block also has `"lua_body"` with its raw text. Non-UTF-8 bytes in
 //! values are shown as U+FFFD (the ranges point at the exact bytes).
 
+use super::crossplane::{is_plain_json, push_u64};
 use super::include::{walk, FileSource, VisitedFile, WalkOptions};
 use super::tree::DirectiveEnd;
-use crate::source::{LineIndex, TextRange};
+use crate::source::{count_scalars, LineCol, LineIndex, TextRange};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -33,24 +34,72 @@ struct Pos<'a> {
 }
 
 impl Pos<'_> {
+    fn line_cols(&self, r: TextRange) -> (LineCol, LineCol) {
+        (self.line_col(r.start), self.line_col(r.end))
+    }
+
+    /// [`LineIndex::line_col`], counting an ASCII line prefix by its length (the common
+    /// case, and the one worth not decoding on every range of a large dump).
+    fn line_col(&self, offset: u32) -> LineCol {
+        let offset = offset.min(self.text.len() as u32);
+        let line = self.li.line_of(offset);
+        let start = self.li.line_start(line) as usize;
+        let prefix = &self.text[start..offset as usize];
+        let column = if prefix.is_ascii() {
+            prefix.len()
+        } else {
+            count_scalars(prefix)
+        };
+        LineCol {
+            line: line as u32 + 1,
+            column: column as u32 + 1,
+            offset,
+        }
+    }
+
     fn range(&self, out: &mut Vec<u8>, r: TextRange) {
-        let s = self.li.line_col(self.text, r.start);
-        let e = self.li.line_col(self.text, r.end);
-        let _ = write!(
-            out,
-            "{{\"start\":{{\"line\":{},\"column\":{},\"offset\":{}}},\"end\":{{\"line\":{},\"column\":{},\"offset\":{}}}}}",
-            s.line, s.column, s.offset, e.line, e.column, e.offset
-        );
+        let (s, e) = self.line_cols(r);
+        write_range(out, s, e);
     }
 }
 
+/// `{"start":{"line":…,"column":…,"offset":…},"end":{…}}`.
+fn write_range(out: &mut Vec<u8>, s: LineCol, e: LineCol) {
+    out.extend_from_slice(b"{\"start\":");
+    write_line_col(out, s);
+    out.extend_from_slice(b",\"end\":");
+    write_line_col(out, e);
+    out.push(b'}');
+}
+
+fn write_line_col(out: &mut Vec<u8>, p: LineCol) {
+    out.extend_from_slice(b"{\"line\":");
+    push_u64(out, u64::from(p.line));
+    out.extend_from_slice(b",\"column\":");
+    push_u64(out, u64::from(p.column));
+    out.extend_from_slice(b",\"offset\":");
+    push_u64(out, u64::from(p.offset));
+    out.push(b'}');
+}
+
 fn json_str(out: &mut Vec<u8>, s: &str) {
+    // What serde_json leaves as it is: all but `"`, `\\` and control characters.
+    if is_plain_json(s.as_bytes(), true) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json escapes exactly what JSON needs; writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
 fn json_bytes(out: &mut Vec<u8>, b: &[u8]) {
-    json_str(out, &String::from_utf8_lossy(b));
+    match std::str::from_utf8(b) {
+        Ok(s) => json_str(out, s),
+        Err(_) => json_str(out, &String::from_utf8_lossy(b)),
+    }
 }
 
 /// Print the JSON tree of `main` and its includes. Returns whether there was no syntax
@@ -73,15 +122,19 @@ pub fn write_json(
     let mut io_err: Option<io::Error> = None;
     let mut first_file = true;
     let mut syntax_ok = true;
-    // Include errors are worded per file while its line index exists.
+    // Include errors are worded per file while its line index exists; an include that
+    // turns out to reach an unreadable file or to close a cycle needs its lines later.
     let mut trailer: Vec<u8> = Vec::new();
-    let mut include_ranges: Vec<(usize, TextRange, String)> = Vec::new();
+    let mut include_ranges: Vec<(usize, TextRange, LineCol, LineCol)> = Vec::new();
     let mut buf = Vec::new();
     let walked = walk(
         main,
         prefix,
         source,
-        WalkOptions::default(),
+        WalkOptions {
+            slim_includes: true,
+            ..WalkOptions::default()
+        },
         &mut |v: VisitedFile| {
             if io_err.is_some() {
                 return;
@@ -98,11 +151,12 @@ pub fn write_json(
             };
             write_file(&mut buf, &v, &pos);
             for inc in &v.includes {
-                let mut r = Vec::new();
-                pos.range(&mut r, inc.range);
-                include_ranges.push((v.index, inc.range, String::from_utf8_lossy(&r).into_owned()));
-                if let Some(e) = &inc.error {
-                    push_error(&mut trailer, v.index, &v.path, e, &r);
+                let (s, e) = pos.line_cols(inc.range);
+                include_ranges.push((v.index, inc.range, s, e));
+                if let Some(message) = &inc.error {
+                    let mut r = Vec::new();
+                    write_range(&mut r, s, e);
+                    push_error(&mut trailer, v.index, &v.path, message, &r);
                 }
             }
             if let Err(e) = out.write_all(&buf) {
@@ -113,11 +167,16 @@ pub fn write_json(
     if let Some(e) = io_err {
         return Err(e);
     }
-    let range_of = |file: usize, range: TextRange| -> &str {
-        include_ranges
+    let range_of = |file: usize, range: TextRange| -> Vec<u8> {
+        let mut out = Vec::new();
+        match include_ranges
             .iter()
-            .find(|(f, r, _)| *f == file && *r == range)
-            .map_or("null", |(_, _, s)| s.as_str())
+            .find(|(f, r, _, _)| *f == file && *r == range)
+        {
+            Some((_, _, s, e)) => write_range(&mut out, *s, *e),
+            None => out.extend_from_slice(b"null"),
+        }
+        out
     };
     for u in &walked.unreadable {
         if let Some(inc) = walked
@@ -125,7 +184,7 @@ pub fn write_json(
             .iter()
             .find(|i| i.targets.contains(&u.index))
         {
-            let r = range_of(inc.from, inc.range).as_bytes().to_vec();
+            let r = range_of(inc.from, inc.range);
             push_error(
                 &mut trailer,
                 inc.from,
@@ -138,20 +197,51 @@ pub fn write_json(
     let cycles = walked.cycles();
     for (i, msg) in &cycles {
         let inc = &walked.includes[*i];
-        let r = range_of(inc.from, inc.range).as_bytes().to_vec();
+        let r = range_of(inc.from, inc.range);
         push_error(&mut trailer, inc.from, &walked.paths[inc.from], msg, &r);
     }
     let ok = syntax_ok && trailer.is_empty();
     out.write_all(b"],\"include_errors\":[")?;
     out.write_all(&trailer)?;
     out.write_all(b"],\"contexts\":")?;
-    serde_json::to_writer(&mut *out, &walked.contexts()).map_err(io::Error::other)?;
+    write_contexts(out, &walked)?;
     out.write_all(if ok {
         b",\"status\":\"ok\"}\n"
     } else {
         b",\"status\":\"failed\"}\n"
     })?;
     Ok(ok)
+}
+
+/// `contexts` as `serde_json` prints a `Vec<Vec<Vec<String>>>`, each distinct block path
+/// printed once and copied for each file that has it.
+fn write_contexts(out: &mut dyn Write, walked: &super::include::WalkResult) -> io::Result<()> {
+    let (table, ids) = walked.context_ids();
+    let table: Vec<Vec<u8>> = table
+        .iter()
+        .map(|path| serde_json::to_vec(path).map_err(io::Error::other))
+        .collect::<io::Result<_>>()?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    buf.push(b'[');
+    for (i, file) in ids.iter().enumerate() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        buf.push(b'[');
+        for (k, &c) in file.iter().enumerate() {
+            if k > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(&table[c as usize]);
+        }
+        buf.push(b']');
+        if buf.len() >= 1 << 15 {
+            out.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    buf.push(b']');
+    out.write_all(&buf)
 }
 
 fn push_error(trailer: &mut Vec<u8>, file: usize, path: &Path, message: &str, range_json: &[u8]) {
@@ -225,7 +315,9 @@ fn write_file(buf: &mut Vec<u8>, v: &VisitedFile, pos: &Pos<'_>) {
             json_str(buf, &a.as_str());
             buf.extend_from_slice(b",\"raw\":");
             json_bytes(buf, a.raw());
-            let _ = write!(buf, ",\"quote\":\"{}\",\"range\":", a.quote().as_str());
+            buf.extend_from_slice(b",\"quote\":\"");
+            buf.extend_from_slice(a.quote().as_str().as_bytes());
+            buf.extend_from_slice(b"\",\"range\":");
             pos.range(buf, a.range());
             buf.push(b'}');
         }

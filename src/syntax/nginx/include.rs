@@ -14,7 +14,7 @@
 use super::grammar::parse;
 use super::tree::{DirectiveEnd, DirectiveId, NginxTree};
 use crate::source::{FileId, Files, SourceFile, TextRange};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -28,11 +28,106 @@ pub trait FileSource {
     /// The paths matching a glob pattern (`*`, `?`, `[…]`; a leading `.` in a name must
     /// be matched literally, as with glob(3)). Order does not matter: the loader sorts.
     fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>>;
+    /// A hint that these files will be read soon, one by one, in this order: a source
+    /// that reads from a disk may ask for all of them at once, so the reads overlap
+    /// instead of waiting on the device one file at a time. Errors are ignored (the read
+    /// itself reports them). The default does nothing.
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        let _ = paths;
+    }
 }
 
 /// The real file system.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct FsSource;
+///
+/// Files announced with [`FileSource::prefetch`] are opened ahead of their reads, a
+/// bounded window at a time, and the kernel is asked to start reading each one then
+/// (`posix_fadvise(WILLNEED)` where it exists): the device gets many requests at once and
+/// a cold read no longer waits for the disk file by file. The open file is kept for its
+/// read, so a file costs no extra `open`.
+#[derive(Debug, Default)]
+pub struct FsSource {
+    /// Announced files not opened yet, in the order they will be read.
+    pub(super) pending: VecDeque<PathBuf>,
+    /// Opened and advised files waiting for their read, oldest first.
+    pub(super) ready: VecDeque<(PathBuf, std::fs::File)>,
+    /// The folder of the last file opened ahead: its siblings (a glob's matches) are
+    /// opened relative to it, so the kernel does not walk the whole path for each.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    folder: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+/// How many announced files are kept open ahead of the reader: enough to keep a disk's
+/// queue full, few enough to stay far below the limit on open files.
+const PREFETCH_WINDOW: usize = 256;
+
+impl FsSource {
+    /// A source with nothing announced.
+    pub fn new() -> Self {
+        FsSource::default()
+    }
+
+    /// Open and advise announced files until the window is full.
+    fn fill(&mut self) {
+        while self.ready.len() < PREFETCH_WINDOW {
+            let Some(path) = self.pending.pop_front() else {
+                return;
+            };
+            // A file that cannot be opened now is opened again by its read, which
+            // reports the error.
+            if let Ok(file) = self.open_ahead(&path) {
+                advise_willneed(&file);
+                self.ready.push_back((path, file));
+            }
+        }
+    }
+
+    /// Open an announced file, relative to its folder when the last one was there too.
+    fn open_ahead(&mut self, path: &Path) -> io::Result<std::fs::File> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+            use rustix::fs::{Mode, OFlags};
+            if !dir.as_os_str().is_empty() {
+                let known =
+                    matches!(&self.folder, Some((d, _)) if d.as_os_str() == dir.as_os_str());
+                if !known {
+                    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                    self.folder = rustix::fs::open(dir, flags, Mode::empty())
+                        .ok()
+                        .map(|fd| (dir.to_path_buf(), fd));
+                }
+                if let Some((_, fd)) = &self.folder {
+                    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+                    if let Ok(file) = rustix::fs::openat(fd, name, flags, Mode::empty()) {
+                        return Ok(std::fs::File::from(file));
+                    }
+                }
+            }
+        }
+        std::fs::File::open(path)
+    }
+
+    /// The file for `path`: the one opened ahead when there is one, else a new one.
+    fn open(&mut self, path: &Path) -> io::Result<std::fs::File> {
+        // Reads come in the announced order, so the match is nearly always in front.
+        let found = self.ready.iter().position(|(p, _)| p == path);
+        let file = match found.and_then(|i| self.ready.remove(i)) {
+            Some((_, file)) => file,
+            None => std::fs::File::open(path)?,
+        };
+        self.fill();
+        Ok(file)
+    }
+}
+
+/// Ask the kernel to start reading the whole file into the page cache.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn advise_willneed(file: &std::fs::File) {
+    // Only a hint: a failure changes nothing but speed.
+    let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::WillNeed);
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn advise_willneed(_file: &std::fs::File) {}
 
 fn glob_options() -> glob::MatchOptions {
     glob::MatchOptions {
@@ -51,7 +146,7 @@ impl FileSource for FsSource {
         // Configuration files are small: read into a buffer without asking the size
         // first (one system call fewer per file than `fs::read`).
         use std::io::Read;
-        let mut file = std::fs::File::open(path)?;
+        let mut file = self.open(path)?;
         let mut text = Vec::with_capacity(16 * 1024);
         (&mut file).take(u64::MAX).read_to_end(&mut text)?;
         if text.len() > u32::MAX as usize {
@@ -67,6 +162,9 @@ impl FileSource for FsSource {
         let Some(p) = pattern.to_str() else {
             return Ok(Vec::new());
         };
+        if let Some(found) = glob_last_component(p) {
+            return Ok(found);
+        }
         match glob::glob_with(p, glob_options()) {
             // An unreadable directory on the way is skipped, as glob(3) does by default.
             Ok(paths) => Ok(paths.filter_map(Result::ok).collect()),
@@ -74,6 +172,67 @@ impl FileSource for FsSource {
             Err(_) => Ok(Vec::new()),
         }
     }
+
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        self.pending.extend(paths.iter().cloned());
+        self.fill();
+    }
+}
+
+/// The common `folder/*.conf`: only the last component has magic, so one directory is
+/// listed and its names matched, with what `glob::glob_with` would return (the names
+/// that match, none starting with `.`; non-UTF-8 names never match), without its
+/// per-entry bookkeeping and sorting. `None` for any other pattern: a folder with magic
+/// or `.`/`..`/empty components, a last component starting with `.` or holding `**`, a
+/// trailing `/`.
+fn glob_last_component(pattern: &str) -> Option<Vec<PathBuf>> {
+    let (dir, name) = match pattern.rfind('/') {
+        Some(0) => ("/", &pattern[1..]),
+        Some(i) => (&pattern[..i], &pattern[i + 1..]),
+        None => ("", pattern),
+    };
+    let plain_dir = dir == "/"
+        || dir.is_empty()
+        || (!has_glob_magic(dir.as_bytes())
+            && dir
+                .split('/')
+                .enumerate()
+                .all(|(k, c)| (k == 0 || !c.is_empty()) && c != "." && c != ".."));
+    if !plain_dir
+        || name.is_empty()
+        || name.starts_with('.')
+        || name.contains("**")
+        || !has_glob_magic(name.as_bytes())
+    {
+        return None;
+    }
+    // A malformed pattern matches nothing, as in the general case.
+    let Ok(pat) = glob::Pattern::new(name) else {
+        return Some(Vec::new());
+    };
+    let folder = if dir.is_empty() {
+        Path::new(".")
+    } else {
+        Path::new(dir)
+    };
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return Some(Vec::new());
+    };
+    let mut found = Vec::new();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(n) = file_name.to_str() else {
+            continue;
+        };
+        if !n.starts_with('.') && pat.matches_with(n, glob_options()) {
+            found.push(if dir.is_empty() {
+                PathBuf::from(n)
+            } else {
+                Path::new(dir).join(n)
+            });
+        }
+    }
+    Some(found)
 }
 
 /// Files held in memory, keyed by path.
@@ -208,6 +367,13 @@ impl FileSource for CachingSource<'_> {
         self.globs.insert(pattern.to_path_buf(), g.clone());
         Ok(g)
     }
+
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        // The second pass reads kept texts: nothing to fetch then.
+        if !self.second {
+            self.inner.prefetch(paths);
+        }
+    }
 }
 
 /// Word an I/O error as nginx does: `open() "PATH" failed (2: No such file or directory)`.
@@ -281,6 +447,32 @@ pub struct WalkResult {
     pub includes: Vec<Include>,
     /// Files that were found but could not be read.
     pub unreadable: Vec<Unreadable>,
+    /// The includes' local contexts, each distinct one stored once.
+    local: LocalContexts,
+}
+
+/// Block paths inside a file, each distinct one once (`table`), and for each include of
+/// the walk the index of its own (`ids`, parallel to [`WalkResult::includes`]).
+#[derive(Clone, Debug, Default)]
+struct LocalContexts {
+    table: Vec<Vec<String>>,
+    index: HashMap<Vec<String>, u32>,
+    ids: Vec<u32>,
+}
+
+impl LocalContexts {
+    fn push(&mut self, path: &[String]) {
+        let id = match self.index.get(path) {
+            Some(&id) => id,
+            None => {
+                let id = self.table.len() as u32;
+                self.table.push(path.to_vec());
+                self.index.insert(path.to_vec(), id);
+                id
+            }
+        };
+        self.ids.push(id);
+    }
 }
 
 impl WalkResult {
@@ -341,13 +533,48 @@ impl WalkResult {
     /// following every include edge except those that close a cycle; at most
     /// `MAX_CONTEXTS` distinct paths per file.
     pub fn contexts(&self) -> Vec<Vec<Vec<String>>> {
+        let (table, ids) = self.context_ids();
+        ids.iter()
+            .map(|file| file.iter().map(|&c| table[c as usize].clone()).collect())
+            .collect()
+    }
+
+    /// [`contexts`](Self::contexts) with each distinct block path stored once: the table
+    /// of paths, and for each file the indices of its paths in that table. Thousands of
+    /// files included into the same few blocks then cost a few bytes each.
+    pub fn context_ids(&self) -> (Vec<Vec<String>>, Vec<Vec<u32>>) {
         const MAX_CONTEXTS: usize = 32;
         let n = self.paths.len();
-        let mut out: Vec<Vec<Vec<String>>> = vec![Vec::new(); n];
+        let mut out: Vec<Vec<u32>> = vec![Vec::new(); n];
+        let mut table: Vec<Vec<String>> = Vec::new();
         if n == 0 {
-            return out;
+            return (table, out);
         }
-        out[0].push(Vec::new());
+        let mut path_id: HashMap<Vec<String>, u32> = HashMap::new();
+        table.push(Vec::new());
+        path_id.insert(Vec::new(), 0);
+        out[0].push(0);
+        // Each include's local context, interned (by the walk, unless `includes` was
+        // changed since), and (context, local context) -> the context they make together.
+        let mut locals: Vec<&[String]> = Vec::new();
+        let local_of: Vec<u32> = if self.local.ids.len() == self.includes.len() {
+            locals.extend(self.local.table.iter().map(Vec::as_slice));
+            self.local.ids.clone()
+        } else {
+            let mut index: HashMap<&[String], u32> = HashMap::new();
+            self.includes
+                .iter()
+                .map(|inc| {
+                    *index
+                        .entry(inc.local_context.as_slice())
+                        .or_insert_with(|| {
+                            locals.push(&inc.local_context);
+                            locals.len() as u32 - 1
+                        })
+                })
+                .collect()
+        };
+        let mut joined: HashMap<(u32, u32), u32> = HashMap::new();
         let back: std::collections::HashSet<usize> =
             self.cycles().into_iter().map(|c| c.0).collect();
         // Kahn's order over the edges that do not close a cycle.
@@ -369,17 +596,29 @@ impl WalkResult {
         while let Some(f) = queue.pop_front() {
             for &ei in &edges_from[f] {
                 let inc = &self.includes[ei];
+                let local = local_of[ei];
                 let from_ctx = out[f].clone();
                 for &t in &inc.targets {
                     if t >= n {
                         continue;
                     }
-                    for ctx in &from_ctx {
+                    for &ctx in &from_ctx {
                         if out[t].len() >= MAX_CONTEXTS {
                             break;
                         }
-                        let mut c = ctx.clone();
-                        c.extend(inc.local_context.iter().cloned());
+                        let c = *joined.entry((ctx, local)).or_insert_with(|| {
+                            let mut c = table[ctx as usize].clone();
+                            c.extend(locals[local as usize].iter().cloned());
+                            match path_id.get(&c) {
+                                Some(&id) => id,
+                                None => {
+                                    let id = table.len() as u32;
+                                    path_id.insert(c.clone(), id);
+                                    table.push(c);
+                                    id
+                                }
+                            }
+                        });
                         if !out[t].contains(&c) {
                             out[t].push(c);
                         }
@@ -391,7 +630,7 @@ impl WalkResult {
                 }
             }
         }
-        out
+        (table, out)
     }
 }
 
@@ -401,6 +640,11 @@ pub struct WalkOptions {
     /// Ignore the include directives after a file's first syntax error, as
     /// `crossplane parse` does (it stops reading a file at its first error).
     pub stop_at_first_error: bool,
+    /// Keep in [`WalkResult::includes`] only the graph, which is what
+    /// [`WalkResult::cycles`] and [`WalkResult::contexts`] use: `pattern`, `resolved`,
+    /// `local_context` and `error` are left empty there (each [`VisitedFile`] still gets its includes whole). For callers that
+    /// handle those per file and would rather not hold them for thousands of includes.
+    pub slim_includes: bool,
 }
 
 /// Walk the main file and everything it includes, breadth first, handing each parsed
@@ -443,7 +687,7 @@ pub fn walk(
             }
         };
         let tree = parse(&text);
-        let inc_start = result.includes.len();
+        let mut file_includes: Vec<Include> = Vec::new();
         let mut line_index: Option<crate::source::LineIndex> = None;
         let cutoff = match (options.stop_at_first_error, tree.errors.first()) {
             (true, Some(e)) => e.range.start,
@@ -473,9 +717,11 @@ pub fn walk(
                 let mut matches = source.glob(&resolved).unwrap_or_default();
                 matches.sort_by_key(|a| path_bytes(a));
                 matches.dedup();
+                let first_new = result.paths.len();
                 for m in matches {
                     targets.push(intern(&mut index_of, &mut result.paths, m));
                 }
+                prefetch_new(source, &result.paths[first_new..]);
             } else {
                 match index_of.get(&resolved) {
                     Some(&i) => targets.push(i),
@@ -487,7 +733,7 @@ pub fn walk(
                     },
                 }
             }
-            result.includes.push(Include {
+            file_includes.push(Include {
                 from: index,
                 directive: d.id(),
                 range: d.span(),
@@ -499,16 +745,43 @@ pub fn walk(
                 error,
             });
         }
-        let inc_end = result.includes.len();
+        for inc in &file_includes {
+            result.local.push(&inc.local_context);
+        }
+        if options.slim_includes {
+            result
+                .includes
+                .extend(file_includes.iter().map(|inc| Include {
+                    from: inc.from,
+                    directive: inc.directive,
+                    range: inc.range,
+                    line: inc.line,
+                    pattern: String::new(),
+                    resolved: PathBuf::new(),
+                    local_context: Vec::new(),
+                    targets: inc.targets.clone(),
+                    error: None,
+                }));
+        } else {
+            result.includes.extend(file_includes.iter().cloned());
+        }
         visit(VisitedFile {
             index,
             path,
             text,
             tree,
-            includes: result.includes[inc_start..inc_end].to_vec(),
+            includes: file_includes,
         });
     }
     Ok(result)
+}
+
+/// Hint the source about the files a glob just added to the queue, when there are
+/// several (one file gains nothing from it).
+pub(crate) fn prefetch_new(source: &mut dyn FileSource, new: &[PathBuf]) {
+    if new.len() > 1 {
+        source.prefetch(new);
+    }
 }
 
 fn intern(
@@ -628,7 +901,7 @@ impl NginxConfig {
 
 /// Load `main` and its includes from the file system into `files`.
 pub fn load(main: &Path, prefix: Option<&Path>, files: &mut Files) -> io::Result<NginxConfig> {
-    load_from(main, prefix, files, &mut FsSource)
+    load_from(main, prefix, files, &mut FsSource::new())
 }
 
 /// Load `main` and its includes from `source` into `files`.

@@ -514,6 +514,311 @@ mod loader {
         assert!(!cfg.is_ok());
     }
 
+    /// A source that records what it was told to prefetch.
+    struct Recording {
+        inner: MemorySource,
+        prefetched: Vec<Vec<PathBuf>>,
+    }
+
+    impl FileSource for Recording {
+        fn check(&mut self, path: &Path) -> std::io::Result<()> {
+            self.inner.check(path)
+        }
+        fn read(&mut self, path: &Path) -> std::io::Result<Vec<u8>> {
+            self.inner.read(path)
+        }
+        fn glob(&mut self, pattern: &Path) -> std::io::Result<Vec<PathBuf>> {
+            self.inner.glob(pattern)
+        }
+        fn prefetch(&mut self, paths: &[PathBuf]) {
+            self.prefetched.push(paths.to_vec());
+        }
+    }
+
+    #[test]
+    fn glob_matches_are_announced_before_they_are_read() {
+        let mut rec = Recording {
+            inner: mem(&[
+                (
+                    "/n/nginx.conf",
+                    "include one/*.conf;\ninclude many/*.conf;\ninclude many/*.conf;\ninclude x.conf;\n",
+                ),
+                ("/n/one/a.conf", ""),
+                ("/n/many/b.conf", "include ../x.conf;"),
+                ("/n/many/a.conf", ""),
+                ("/n/many/c.conf", ""),
+                ("/n/x.conf", ""),
+            ]),
+            prefetched: Vec::new(),
+        };
+        let walked = walk(
+            Path::new("/n/nginx.conf"),
+            None,
+            &mut rec,
+            WalkOptions::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(walked.paths.len(), 6);
+        // A single match is not worth a hint; a glob repeated adds nothing new.
+        assert_eq!(
+            rec.prefetched,
+            [vec![
+                PathBuf::from("/n/many/a.conf"),
+                PathBuf::from("/n/many/b.conf"),
+                PathBuf::from("/n/many/c.conf")
+            ]]
+        );
+        // The crossplane printer announces the same files.
+        rec.prefetched.clear();
+        let mut out = Vec::new();
+        crossplane::write_crossplane(Path::new("/n/nginx.conf"), None, &mut rec, &mut out).unwrap();
+        assert_eq!(rec.prefetched.len(), 1);
+        assert_eq!(rec.prefetched[0].len(), 3);
+    }
+
+    #[test]
+    fn the_file_system_reads_announced_files_and_reports_vanished_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        // More files than the window of open files, so it is refilled as reads go.
+        let paths: Vec<PathBuf> = (0..600)
+            .map(|i| {
+                let p = dir.path().join(format!("{i:03}.conf"));
+                std::fs::write(&p, format!("worker_processes {i};\n")).unwrap();
+                p
+            })
+            .collect();
+        let mut fs = FsSource::new();
+        fs.prefetch(&paths);
+        // Changed after it was opened ahead: the read sees the file as it is now.
+        std::fs::write(&paths[0], "changed;\n").unwrap();
+        std::fs::remove_file(&paths[599]).unwrap();
+        assert_eq!(fs.read(&paths[0]).unwrap(), b"changed;\n");
+        // Out of order, and a file never announced.
+        assert_eq!(fs.read(&paths[7]).unwrap(), b"worker_processes 7;\n");
+        for (i, p) in paths.iter().enumerate().take(599).skip(1) {
+            let want = format!("worker_processes {i};\n");
+            if i != 7 {
+                assert_eq!(fs.read(p).unwrap(), want.as_bytes(), "{i}");
+            }
+        }
+        let err = fs.read(&paths[599]).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert!(fs.read(&dir.path().join("never.conf")).is_err());
+        // Nothing is left open once every announced file was read.
+        assert!(fs.ready.is_empty() && fs.pending.is_empty());
+    }
+
+    #[test]
+    fn slim_walks_keep_the_graph_and_share_block_paths() {
+        let mut src = mem(&[
+            (
+                "/s/nginx.conf",
+                "http {\n  include sites/*.conf;\n  server { include p.conf; }\n}\n",
+            ),
+            (
+                "/s/sites/a.conf",
+                "server { location / { include p.conf; } }\n",
+            ),
+            (
+                "/s/sites/b.conf",
+                "server { location / { include p.conf; } }\n",
+            ),
+            ("/s/p.conf", "include /s/nginx.conf;\n"),
+        ]);
+        let mut whole = Vec::new();
+        let full = walk(
+            Path::new("/s/nginx.conf"),
+            None,
+            &mut src,
+            WalkOptions::default(),
+            &mut |v| whole.push(v.includes),
+        )
+        .unwrap();
+        let mut per_file = Vec::new();
+        let slim = walk(
+            Path::new("/s/nginx.conf"),
+            None,
+            &mut src,
+            WalkOptions {
+                slim_includes: true,
+                ..WalkOptions::default()
+            },
+            &mut |v| per_file.push(v.includes),
+        )
+        .unwrap();
+        // The files still get everything; the result keeps the graph only.
+        assert_eq!(per_file[0][0].pattern, "sites/*.conf");
+        assert_eq!(per_file[0][1].resolved, PathBuf::from("/s/p.conf"));
+        assert!(slim
+            .includes
+            .iter()
+            .all(|i| i.pattern.is_empty() && i.local_context.is_empty()));
+        assert_eq!(per_file[1][0].local_context, ["server", "location"]);
+        assert_eq!(slim.cycles(), full.cycles());
+        assert_eq!(slim.cycles().len(), 1);
+        let contexts = full.contexts();
+        assert_eq!(slim.contexts(), contexts);
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(contexts[1], [s(&["http"])]);
+        assert_eq!(
+            contexts[3],
+            [s(&["http", "server"]), s(&["http", "server", "location"])]
+        );
+        // Each distinct path once in the table.
+        let (table, ids) = full.context_ids();
+        assert_eq!(table.len(), 4);
+        assert_eq!(ids[1], ids[2]);
+        assert_eq!(
+            ids.iter()
+                .map(|f| f
+                    .iter()
+                    .map(|&c| table[c as usize].clone())
+                    .collect::<Vec<_>>())
+                .collect::<Vec<_>>(),
+            contexts
+        );
+    }
+
+    #[test]
+    fn json_dump_places_cycle_errors_at_their_include() {
+        let mut src = mem(&[
+            ("/j/main.conf", "events {}\n\n  include a.conf;\n"),
+            ("/j/a.conf", "# loop\né; include main.conf;\n"),
+        ]);
+        let mut out = Vec::new();
+        let ok = dump::write_json(Path::new("/j/main.conf"), None, &mut src, &mut out).unwrap();
+        assert!(!ok);
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let e = &v["include_errors"][0];
+        assert_eq!(e["file"], 1);
+        assert_eq!(
+            e["message"],
+            "include cycle: \"/j/main.conf\" -> \"/j/a.conf\" -> \"/j/main.conf\""
+        );
+        assert_eq!(
+            e["range"],
+            // Columns count characters: `é` is two bytes, one column.
+            serde_json::json!({"start": {"line": 2, "column": 4, "offset": 11},
+                               "end": {"line": 2, "column": 22, "offset": 29}})
+        );
+        assert_eq!(v["contexts"], serde_json::json!([[[]], [[]]]));
+    }
+
+    #[test]
+    fn the_file_system_globs_one_folder_as_the_glob_crate_does() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "a.conf",
+            "b.conf",
+            ".hidden.conf",
+            "x.txt",
+            "c d.conf",
+            "é.conf",
+        ] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub.conf")).unwrap();
+        std::fs::write(dir.path().join("sub.conf/in.conf"), "").unwrap();
+        let root = dir.path().to_str().unwrap().to_string();
+        let mut fs = FsSource::new();
+        for pattern in [
+            "*.conf",
+            "*",
+            "?.conf",
+            "[ab].conf",
+            "[!a]*.conf",
+            "*.c[",
+            "sub.conf/*",
+            "*/in.conf",
+            ".*",
+            "nope/*.conf",
+            "*.CONF",
+        ] {
+            let full = format!("{root}/{pattern}");
+            let mut ours = fs.glob(Path::new(&full)).unwrap();
+            ours.sort();
+            let mut theirs: Vec<PathBuf> = glob::glob_with(
+                &full,
+                glob::MatchOptions {
+                    case_sensitive: true,
+                    require_literal_separator: true,
+                    require_literal_leading_dot: true,
+                },
+            )
+            .map(|g| g.filter_map(Result::ok).collect())
+            .unwrap_or_default();
+            theirs.sort();
+            assert_eq!(ours, theirs, "{pattern}");
+        }
+        let mut names = |pattern: &str| -> Vec<String> {
+            let mut v: Vec<String> = fs
+                .glob(&dir.path().join(pattern))
+                .unwrap()
+                .iter()
+                .map(|p| p.file_name().unwrap().to_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            names("*.conf"),
+            ["a.conf", "b.conf", "c d.conf", "sub.conf", "é.conf"]
+        );
+        assert!(names("*.c[").is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_utf8_names_in_a_globbed_folder_are_skipped() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.conf"), "").unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"\xff.conf");
+        if std::fs::write(dir.path().join(odd), "").is_err() {
+            eprintln!("skipped: this file system refuses non-UTF-8 names");
+            return;
+        }
+        let found = FsSource::new().glob(&dir.path().join("*.conf")).unwrap();
+        assert_eq!(found, [dir.path().join("a.conf")]);
+    }
+
+    #[test]
+    fn plain_json_strings_are_told_apart_eight_bytes_at_a_time() {
+        use super::super::crossplane::is_plain_json;
+        let slow = |b: &[u8], non_ascii: bool| {
+            b.iter()
+                .all(|&c| c >= 0x20 && c != b'"' && c != b'\\' && (non_ascii || c < 0x7f))
+        };
+        // Every single odd byte at every place of a 19-byte word, next to neighbours
+        // that could borrow or carry into it.
+        for odd in [
+            0u8, 1, 0x1f, b'"', b'\\', 0x7f, 0x80, 0x85, 0x9f, 0xa2, 0xdc, 0xff, b' ', b'~',
+        ] {
+            for neighbour in [b'a', 0x80, 0x85, 0xff, 0x20] {
+                for at in 0..19 {
+                    let mut w = vec![neighbour; 19];
+                    w[at] = odd;
+                    for non_ascii in [false, true] {
+                        let want = slow(&w, non_ascii);
+                        // The fast answer may only err towards "not plain".
+                        let got = is_plain_json(&w, non_ascii);
+                        assert!(!got || want, "{w:?} {non_ascii}");
+                        if neighbour < 0x80 && odd < 0x80 {
+                            assert_eq!(got, want, "{w:?} {non_ascii}");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(is_plain_json(
+            "fastcgi_pass unix:/run/php.sock".as_bytes(),
+            false
+        ));
+        assert!(!is_plain_json("été là-bas, très loin".as_bytes(), false));
+        assert!(is_plain_json("été là-bas, très loin".as_bytes(), true));
+    }
+
     #[test]
     fn include_cycles_are_reported_not_followed_forever() {
         let mut src = mem(&[

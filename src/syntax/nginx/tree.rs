@@ -540,7 +540,11 @@ impl<'a> WordRef<'a> {
     /// The value as (lossy) UTF-8.
     pub fn as_str(&self) -> Cow<'a, str> {
         match self.value() {
-            Cow::Borrowed(b) => String::from_utf8_lossy(b),
+            // `from_utf8` checks ASCII fast; the lossy decoder walks chunk by chunk.
+            Cow::Borrowed(b) => match std::str::from_utf8(b) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(b),
+            },
             Cow::Owned(v) => Cow::Owned(String::from_utf8_lossy(&v).into_owned()),
         }
     }
