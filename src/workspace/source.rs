@@ -2,7 +2,7 @@
 //! in-memory texts laid over it (stdin, an editor's unsaved buffer, the texts of a fix
 //! round).
 
-use crate::syntax::nginx::FileSource;
+use crate::syntax::nginx::{FileSource, FsSource};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -13,12 +13,14 @@ use std::path::{Component, Path, PathBuf};
 /// stack) names absolute paths such as `/etc/nginx/mime.types`. When the run has a root
 /// folder (the folder above an `etc` folder the user named), an absolute path that exists
 /// under the root is read from there, so the copy lints as the machine would read it.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct StackSource {
     /// The folder that stands for `/`, when the inputs are a copy of a machine's tree.
     pub root: Option<PathBuf>,
     /// Texts that take the place of files on disk, by path (after root mapping).
     pub overlay: HashMap<PathBuf, Vec<u8>>,
+    /// The disk, which opens the files an include glob announces ahead of their reads.
+    disk: FsSource,
 }
 
 impl StackSource {
@@ -27,6 +29,7 @@ impl StackSource {
         StackSource {
             root,
             overlay: HashMap::new(),
+            disk: FsSource::new(),
         }
     }
 
@@ -133,7 +136,20 @@ impl FileSource for StackSource {
     }
 
     fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
-        self.read_path(path)
+        let p = self.map(path);
+        match self.overlay.get(&p) {
+            Some(t) => Ok(t.clone()),
+            None => self.disk.read(&p),
+        }
+    }
+
+    fn prefetch(&mut self, paths: &[PathBuf]) {
+        let on_disk: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| self.map(p))
+            .filter(|p| !self.overlay.contains_key(p))
+            .collect();
+        self.disk.prefetch(&on_disk);
     }
 
     fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
