@@ -250,7 +250,7 @@ pub struct FileId(pub u32);
 pub struct Files {
     files: Vec<SourceFile>,
     /// Path → first id with that path, so lookups stay O(1) on trees of thousands of files.
-    by_path: crate::model::hash::FnvMap<PathBuf, FileId>,
+    by_path: crate::model::hash::FastMap<PathBuf, FileId>,
 }
 
 impl Files {

@@ -180,7 +180,7 @@ pub struct NginxModel {
     /// (after loading: the model is not changed once rules run).
     big_block_index: std::sync::OnceLock<BigBlockIndex>,
     /// Directive name → every directive of that name, built on first use.
-    name_index: std::sync::OnceLock<crate::model::hash::FnvMap<String, Vec<DirectiveId>>>,
+    name_index: std::sync::OnceLock<crate::model::hash::FastMap<String, Vec<DirectiveId>>>,
     /// Every `*_pass` directive with its parsed first argument, built on first use: many
     /// rules start from the pass targets.
     pass_targets: std::sync::OnceLock<Vec<(DirectiveId, Option<PassTarget>)>>,
@@ -191,11 +191,11 @@ const BIG_BLOCK: usize = 64;
 
 /// Block → directive name → the block's directives of that name, in order.
 type BigBlockIndex =
-    std::collections::HashMap<BlockId, crate::model::hash::FnvMap<String, Vec<DirectiveId>>>;
+    std::collections::HashMap<BlockId, crate::model::hash::FastMap<String, Vec<DirectiveId>>>;
 
 /// Append `id` to the list of `name` in `map`, allocating the key only for a new name.
 fn push_named(
-    map: &mut crate::model::hash::FnvMap<String, Vec<DirectiveId>>,
+    map: &mut crate::model::hash::FastMap<String, Vec<DirectiveId>>,
     name: &str,
     id: DirectiveId,
 ) {
@@ -407,7 +407,7 @@ impl NginxModel {
     /// spirit on big configurations).
     pub fn named(&self, name: &str) -> &[DirectiveId] {
         let index = self.name_index.get_or_init(|| {
-            let mut map: crate::model::hash::FnvMap<String, Vec<DirectiveId>> = Default::default();
+            let mut map: crate::model::hash::FastMap<String, Vec<DirectiveId>> = Default::default();
             for (i, d) in self.directives.iter().enumerate() {
                 push_named(&mut map, &d.name, DirectiveId(i as u32));
             }

@@ -274,10 +274,10 @@ impl Context {
 /// All specs named `name` (empty when nginx and the known modules do not define it).
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
     // Rules look names up once per directive: a hash beats a binary search of strings.
-    static INDEX: std::sync::OnceLock<crate::model::hash::FnvMap<&'static str, (usize, usize)>> =
+    static INDEX: std::sync::OnceLock<crate::model::hash::FastMap<&'static str, (usize, usize)>> =
         std::sync::OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        let mut map = crate::model::hash::FnvMap::default();
+        let mut map = crate::model::hash::FastMap::default();
         for (i, d) in DIRECTIVES.iter().enumerate() {
             map.entry(d.name)
                 .and_modify(|r: &mut (usize, usize)| r.1 = i + 1)

@@ -195,9 +195,7 @@ fn build_model(
     if is_crlf(root_text) {
         model.crlf_files.insert(root.file);
     }
-    // Per file index: per tree directive, its name and arguments once built.
-    let mut shared: Vec<Vec<Option<(Cow<'static, str>, Arc<[Arg]>)>>> = Vec::new();
-    shared.resize_with(visited.len(), Vec::new);
+    let templates = templates(files, visited);
     let mut stack = vec![Frame {
         loaded: root,
         text: root_text,
@@ -218,34 +216,19 @@ fn build_model(
         let text = frame.text;
         let index = frame.index;
         let block = frame.block;
-        // A file included many times (fastcgi_params in every vhost) gives the same name
-        // and arguments each time: build them once per file and share them.
-        let slot = &mut shared[index];
-        if slot.is_empty() {
-            slot.resize(loaded.tree.directive_count(), None);
-        }
-        let (name, args) = slot[d.id().0 as usize]
-            .get_or_insert_with(|| {
-                let args: Vec<Arg> = d
-                    .args()
-                    .map(|w| Arg {
-                        value: w.as_str().into_owned(),
-                        range: w.range(),
-                        quoted: w.quote() != crate::syntax::nginx::Quote::None,
-                    })
-                    .collect();
-                (intern_name(&d.name()), args.into())
-            })
-            .clone();
+        let Some(t) = templates.get(index).and_then(|f| f.get(d.id().0 as usize)) else {
+            continue;
+        };
+        let name = t.name.clone();
         let id = model.add_directive(Directive {
             name: name.clone(),
             name_range: d.name_word().range(),
-            args,
+            args: t.args.clone(),
             file: loaded.file,
             range: d.span(),
             parent: block,
             block: None,
-            indent: d.indentation().map(crate::model::nginx::intern_indent),
+            indent: t.indent.clone(),
         });
         match d.end() {
             DirectiveEnd::Block { open, close } => {
@@ -310,6 +293,67 @@ fn build_model(
             _ => {}
         }
     }
+}
+
+/// What a directive of a file gives every model directive made from it, however often
+/// the file is included (fastcgi_params in every vhost): built once per file.
+struct Template {
+    name: Cow<'static, str>,
+    args: Arc<[Arg]>,
+    indent: Option<Cow<'static, str>>,
+}
+
+/// The templates of every directive of every walked file, by file index and tree
+/// directive id. Files are shared out between the machine's cores: decoding arguments is
+/// most of the cost of building a model.
+fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
+    let of_file = |l: &Option<Loaded>| -> Vec<Template> {
+        let Some(l) = l else { return Vec::new() };
+        let text: &[u8] = &files.get(l.file).text;
+        l.tree
+            .all(text)
+            .map(|d| {
+                let args: Vec<Arg> = d
+                    .args()
+                    .map(|w| Arg {
+                        value: w.as_str().into_owned(),
+                        range: w.range(),
+                        quoted: w.quote() != crate::syntax::nginx::Quote::None,
+                    })
+                    .collect();
+                Template {
+                    name: intern_name(&d.name()),
+                    args: args.into(),
+                    indent: d.indentation().map(crate::model::nginx::intern_indent),
+                }
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    if threads == 1 || visited.len() < 64 {
+        return visited.iter().map(of_file).collect();
+    }
+    let chunk = visited.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = visited
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| scope.spawn(move || part.iter().map(of_file).collect::<Vec<_>>()))
+            .collect();
+        let mut out: Vec<Vec<Template>> = visited[..chunk.min(visited.len())]
+            .iter()
+            .map(of_file)
+            .collect();
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
 }
 
 /// True when the text's first line ends in CRLF.

@@ -4,7 +4,7 @@
 
 use super::walk::walk;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::model::hash::FnvMap;
+use crate::model::hash::FastMap;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -310,7 +310,7 @@ impl Rule for ConflictingServerName {
             }
             servers.push((server, http, addrs, names));
         }
-        let mut claimed: FnvMap<(BlockId, &str, &str), BlockId> = FnvMap::default();
+        let mut claimed: FastMap<(BlockId, &str, &str), BlockId> = FastMap::default();
         for (server, http, addrs, names) in &servers {
             let (server, http) = (*server, *http);
             for addr in addrs {

@@ -60,7 +60,7 @@ impl Rule for DuplicateLocation {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        let mut seen: crate::model::hash::FnvMap<(u32, LocationMatch), DirectiveId> =
+        let mut seen: crate::model::hash::FastMap<(u32, LocationMatch), DirectiveId> =
             Default::default();
         for v in walk(cx).iter().copied() {
             let d = model.directive(v.id);

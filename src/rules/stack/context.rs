@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::model::fpm::{FpmConfig, ListenAddr, Pool, TcpHost};
-use crate::model::hash::FnvMap;
+use crate::model::hash::FastMap;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_values::{is_loopback, parse_pass, Endpoint, PassKind};
 use crate::model::php::{PhpIni, Sapi};
@@ -206,7 +206,7 @@ pub struct PassSite {
 pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
     let mut out = Vec::new();
     // The servers of each upstream, parsed once however many passes name it.
-    let mut upstreams: FnvMap<BlockId, Vec<(DirectiveId, Endpoint)>> = FnvMap::default();
+    let mut upstreams: FastMap<BlockId, Vec<(DirectiveId, Endpoint)>> = FastMap::default();
     for (id, target) in model.pass_targets() {
         let (id, Some(target)) = (*id, target) else {
             continue;
