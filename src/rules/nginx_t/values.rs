@@ -5,7 +5,7 @@ use super::handlers::handler_value_error;
 use super::walk::{walk, Visit};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx::NginxModel;
-use crate::model::nginx_directives::{check_value, DirectiveSpec, ValueKind, Verdict};
+use crate::model::nginx_directives::{check_value, DirectiveSpec, ValueKind, Verdict, DIRECTIVES};
 use crate::model::nginx_values::{parse_size, parse_time_ms};
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
@@ -70,6 +70,33 @@ pub fn is_unique(spec: &DirectiveSpec) -> bool {
     spec.unique || HANDLER_DUPLICATES.contains(&spec.name)
 }
 
+/// How the duplicate check treats a spec: 0 = not at all, 1 = once per block,
+/// 2 = `off` excludes the other lines.
+fn duplicate_kind(spec: &DirectiveSpec) -> u8 {
+    // Computed once for the whole table: the check asks for every directive of a run.
+    static KINDS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let kinds = KINDS.get_or_init(|| {
+        DIRECTIVES
+            .iter()
+            .map(|s| {
+                if OFF_EXCLUSIVE.contains(&s.name) {
+                    2
+                } else {
+                    u8::from(is_unique(s))
+                }
+            })
+            .collect()
+    });
+    let offset = (spec as *const DirectiveSpec as usize).wrapping_sub(DIRECTIVES.as_ptr() as usize)
+        / std::mem::size_of::<DirectiveSpec>();
+    match kinds.get(offset) {
+        // A spec from the table: its precomputed kind.
+        Some(k) if std::ptr::eq(&DIRECTIVES[offset], spec) => *k,
+        _ if OFF_EXCLUSIVE.contains(&spec.name) => 2,
+        _ => u8::from(is_unique(spec)),
+    }
+}
+
 // ------------------------------------------------------------------ duplicate
 
 /// `nginx-directive-duplicate`: a directive nginx takes once per block, written twice.
@@ -127,7 +154,8 @@ impl Rule for DirectiveDuplicate {
                 }
                 continue;
             }
-            if OFF_EXCLUSIVE.contains(&spec.name) {
+            let kind = duplicate_kind(spec);
+            if kind == 2 {
                 let is_off = |d: &crate::model::nginx::Directive| {
                     d.args.len() == 1 && d.arg(0) == Some("off")
                 };
@@ -152,7 +180,7 @@ impl Rule for DirectiveDuplicate {
                 }
                 continue;
             }
-            if !is_unique(spec) {
+            if kind == 0 {
                 continue;
             }
             let d = model.directive(v.id);
