@@ -42,6 +42,20 @@ for name in ("gatelint", "gatelint-json", "crossplane"):
 PY
 rm -f "$JSON"
 
+# COLD=1: also time gatelint with the corpus evicted from the page cache before each run
+# (posix_fadvise DONTNEED on every file), where reading the files dominates.
+if [ "${COLD:-0}" = 1 ]; then
+  EVICT="python3 -c \"import os,sys
+for r,_,fs in os.walk(sys.argv[1]):
+    for f in fs:
+        fd=os.open(os.path.join(r,f),os.O_RDONLY); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED); os.close(fd)\" $CORPUS"
+  CJSON=$(mktemp)
+  hyperfine -w 1 -r 10 --prepare "$EVICT" --export-json "$CJSON" \
+    -n gatelint-cold "$BIN parse --kind nginx --format crossplane $CORPUS/nginx.conf" >/dev/null
+  python3 -c "import json,sys; x=json.load(open(sys.argv[1]))['results'][0]; print(f\"gatelint-cold  median {x['median']*1000:9.1f} ms  (min {x['min']*1000:.1f}, max {x['max']*1000:.1f})\")" "$CJSON"
+  rm -f "$CJSON"
+fi
+
 for fmt in crossplane json; do
   RSS=$( { /usr/bin/time -v "$BIN" parse --kind nginx --format $fmt "$CORPUS/nginx.conf" >/dev/null; } 2>&1 | awk -F: '/Maximum resident/ {gsub(/ /,"",$2); print $2}')
   python3 -c "import sys; k=int(sys.argv[1]); s=int(sys.argv[2]); print(f'peak RSS ({sys.argv[3]}): {k} KiB = {k*1024/s:.2f}x the corpus size')" "$RSS" "$SIZE" "$fmt"

@@ -820,6 +820,38 @@ mod loader {
     }
 
     #[test]
+    fn crossplane_line_numbers_count_every_newline() {
+        // Directives far apart and close together, with bytes that look like `\n`
+        // to a careless bit trick (0x0a plus or minus one, high-bit bytes).
+        let mut src = String::new();
+        for i in 0..40 {
+            src.push_str(&"\n".repeat(i % 11));
+            src.push_str(&format!("a{i} \"\u{b}\u{9}é\u{7f}\";"));
+            if i % 3 == 0 {
+                src.push_str("\r\n\n\n\n\n\n\n\n\n");
+            }
+        }
+        let mut m = mem(&[("/l/nginx.conf", src.as_str())]);
+        let mut out = Vec::new();
+        crossplane::write_crossplane(Path::new("/l/nginx.conf"), None, &mut m, &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let lines: Vec<u64> = v["config"][0]["parsed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["line"].as_u64().unwrap())
+            .collect();
+        let li = crate::source::LineIndex::new(src.as_bytes());
+        let tree = parse(src.as_bytes());
+        let want: Vec<u64> = tree
+            .all(src.as_bytes())
+            .map(|d| li.line_of(d.span().start) as u64 + 1)
+            .collect();
+        assert_eq!(lines.len(), 40);
+        assert_eq!(lines, want);
+    }
+
+    #[test]
     fn include_cycles_are_reported_not_followed_forever() {
         let mut src = mem(&[
             ("/c/main.conf", "include a.conf;\n"),
