@@ -69,7 +69,7 @@ impl Rule for BusyBuffersSizeInvalid {
             if let Some((_, v)) = b.busy {
                 if v < size {
                     new_busy = size;
-                    match set_scalar(m, cx.files, block, &busy_name, &format_size(size)) {
+                    match set_scalar(m, cx.files, block, busy_name, &format_size(size)) {
                         Some(e) => edits.extend(e),
                         None => edits.clear(),
                     }
@@ -82,7 +82,7 @@ impl Rule for BusyBuffersSizeInvalid {
                     .0
                     .and_then(|id| m.directive(id).arg(1).map(str::to_string))
                     .unwrap_or_else(|| format_size(s));
-                match set_scalar(m, cx.files, block, &bufs_name, &format!("{need} {sz}")) {
+                match set_scalar(m, cx.files, block, bufs_name, &format!("{need} {sz}")) {
                     Some(e) => edits.extend(e),
                     None => edits.clear(),
                 }

@@ -74,7 +74,7 @@ impl Rule for TempFileWriteSizeInvalid {
                 if d.parent != block {
                     diag = diag.with_related(d.file, d.range, "set here");
                 }
-                if let Some(e) = set_scalar(m, cx.files, block, &name, &format_size(size)) {
+                if let Some(e) = set_scalar(m, cx.files, block, name, &format_size(size)) {
                     diag = diag.with_fix(Fix::new(
                         format!("set {name} {}", format_size(size)),
                         Applicability::Unsafe,

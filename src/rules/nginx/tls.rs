@@ -13,7 +13,6 @@ pub fn tls_passes(
     variables: bool,
 ) -> Vec<(DirectiveId, &PassTarget, &'static str)> {
     pass_directives(m)
-        .into_iter()
         .filter_map(|(id, t)| {
             let prefix = match t.kind {
                 PassKind::Proxy => "proxy",

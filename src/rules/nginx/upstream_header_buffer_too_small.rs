@@ -148,7 +148,7 @@ pub fn raise_buffer(
         if let Some((_, v)) = b.busy {
             busy = v.max(size);
             if v < size {
-                edits.extend(set_scalar(m, files, block, &busy_name, &format_size(size))?);
+                edits.extend(set_scalar(m, files, block, busy_name, &format_size(size))?);
             }
         }
         let need = (busy.div_ceil(s) + 1).max(2);
@@ -162,15 +162,15 @@ pub fn raise_buffer(
                 m,
                 files,
                 block,
-                &bufs_name,
+                bufs_name,
                 &format!("{need} {sz}"),
             )?);
         }
         if b.temp_write.is_some_and(|(_, v)| v < size) {
-            edits.extend(set_scalar(m, files, block, &tw_name, &format_size(size))?);
+            edits.extend(set_scalar(m, files, block, tw_name, &format_size(size))?);
         }
         if b.max_temp.is_some_and(|(_, v)| v != 0 && v < size) {
-            edits.extend(set_scalar(m, files, block, &mt_name, &format_size(size))?);
+            edits.extend(set_scalar(m, files, block, mt_name, &format_size(size))?);
         }
     }
     Some(merge_inserts(edits))

@@ -29,7 +29,6 @@ impl Rule for UpstreamLocalhostDualStack {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let m = &cx.stack.nginx;
         let mut targets: Vec<DirectiveId> = pass_directives(m)
-            .into_iter()
             .filter(
                 |(_, t)| matches!(&t.endpoint, Endpoint::Host { host, .. } if host == "localhost"),
             )

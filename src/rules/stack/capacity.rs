@@ -342,7 +342,7 @@ impl Rule for KeepaliveWithRecycling {
         let pools = pools(cx.stack);
         let sites = cx.pass_sites();
         let mut seen = BTreeSet::new();
-        for (s, p) in fastcgi_to_pools(&sites, &pools) {
+        for (s, p) in fastcgi_to_pools(sites, &pools) {
             let Some(up) = s.upstream else { continue };
             let Some(ka) = model.here(up, "keepalive").last() else {
                 continue;

@@ -336,10 +336,10 @@ impl Rule for ProtocolMismatch {
         for s in cx.pass_sites() {
             if s.kind == PassKind::Fastcgi {
                 // (b) FastCGI to a port nginx itself serves HTTP on.
-                let Some((host, port)) = loopback_target(&s) else {
+                let Some((host, port)) = loopback_target(s) else {
                     continue;
                 };
-                if !pools_reached(&pools, &s).is_empty() {
+                if !pools_reached(&pools, s).is_empty() {
                     continue;
                 }
                 let Some(listen) = nginx_listens_on(model, port) else {
@@ -360,7 +360,7 @@ impl Rule for ProtocolMismatch {
                 out.push(d);
                 continue;
             }
-            let remote = remote_target(&s).is_some();
+            let remote = remote_target(s).is_some();
             let reached: Vec<PoolRef<'_>> = match &s.endpoint {
                 Endpoint::Host {
                     host,
@@ -374,7 +374,7 @@ impl Rule for ProtocolMismatch {
                     })
                     .copied()
                     .collect(),
-                _ => pools_reached(&pools, &s),
+                _ => pools_reached(&pools, s),
             };
             let Some(p) = reached.first() else { continue };
             let proto = match s.kind {

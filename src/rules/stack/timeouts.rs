@@ -77,7 +77,7 @@ impl Rule for ReadTimeoutBelowPhp {
         // The longest limit of the pools each pass reaches.
         let mut worst: BTreeMap<u32, (super::context::PassSite, PoolRef<'_>, PhpLimit)> =
             BTreeMap::new();
-        for (s, p) in fastcgi_to_pools(&sites, &pools) {
+        for (s, p) in fastcgi_to_pools(sites, &pools) {
             let Some(l) = php_limit(cx, &p) else { continue };
             if l.seconds == 0 {
                 continue; // php-unbounded-execution-under-fpm reports it

@@ -48,45 +48,14 @@ struct FileOutcome {
 struct Run {
     paths: Vec<PathBuf>,
     ctxs: Vec<Rc<[String]>>,
-    index_of: HashMap<PathBuf, usize, FnvBuild>,
+    index_of: HashMap<PathBuf, usize, FastBuild>,
     prefix: PathBuf,
     blocks: Vec<BlockCtx>,
 }
 
-/// FNV-1a: the keys here (directive names, paths) are short and not chosen by an
-/// attacker who could gain from collisions, and SipHash showed in profiles.
-#[derive(Clone, Copy, Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // FNV-1a over eight bytes at a time (then the rest byte by byte): the keys are
-        // short and this runs for every directive.
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut eight = [0u8; 8];
-            eight.copy_from_slice(chunk);
-            h ^= u64::from_le_bytes(eight);
-            h = h.wrapping_mul(0x0100_0000_01b3).rotate_left(29);
-        }
-        for &b in chunks.remainder() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FnvBuild = std::hash::BuildHasherDefault<Fnv>;
+/// The keys here (directive names, paths) are short and not chosen by an attacker who
+/// could gain from collisions, and SipHash showed in profiles.
+type FastBuild = std::hash::BuildHasherDefault<crate::model::hash::FastHasher>;
 
 impl Run {
     fn intern(&mut self, path: PathBuf, ctx: &Rc<[String]>) -> usize {
@@ -607,7 +576,7 @@ fn analyze(
     let Some(ctx_mask) = ctx_mask else {
         return Ok(());
     };
-    static TABLE: OnceLock<HashMap<&'static str, &'static [u32], FnvBuild>> = OnceLock::new();
+    static TABLE: OnceLock<HashMap<&'static str, &'static [u32], FastBuild>> = OnceLock::new();
     let table = TABLE.get_or_init(|| DIRECTIVES.iter().copied().collect());
     let Some(&all) = table.get(directive) else {
         return Ok(());
