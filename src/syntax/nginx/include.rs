@@ -54,6 +54,9 @@ pub struct FsSource {
     /// opened relative to it, so the kernel does not walk the whole path for each.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     folder: Option<(PathBuf, rustix::fd::OwnedFd)>,
+    /// The buffer files are read into; each text is then copied out at its exact size, so
+    /// the texts a run keeps hold no spare capacity.
+    scratch: Vec<u8>,
 }
 
 /// How many announced files are kept open ahead of the reader: enough to keep a disk's
@@ -147,8 +150,13 @@ impl FileSource for FsSource {
         // first (one system call fewer per file than `fs::read`).
         use std::io::Read;
         let mut file = self.open(path)?;
-        let mut text = Vec::with_capacity(16 * 1024);
-        (&mut file).take(u64::MAX).read_to_end(&mut text)?;
+        self.scratch.clear();
+        (&mut file).take(u64::MAX).read_to_end(&mut self.scratch)?;
+        let text = self.scratch.clone();
+        if self.scratch.capacity() > 1 << 20 {
+            // A huge file read once need not stay allocated for the rest of the run.
+            self.scratch = Vec::new();
+        }
         if text.len() > u32::MAX as usize {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
