@@ -27,20 +27,31 @@ echo "corpus: $CORPUS, $FILES files, $SIZE bytes"
 
 "$BIN" parse --kind nginx "$CORPUS/nginx.conf" >/dev/null || { echo "gatelint parse failed"; exit 1; }
 
-JSON=$(mktemp)
-hyperfine -N -w 1 -r 5 --export-json "$JSON" \
-  -n gatelint "$BIN parse --kind nginx --format crossplane $CORPUS/nginx.conf" \
-  -n gatelint-json "$BIN parse --kind nginx $CORPUS/nginx.conf" \
-  -n crossplane "$CROSSPLANE parse -o /dev/null $CORPUS/nginx.conf" >/dev/null
-python3 - "$JSON" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-cp = r["crossplane"]["median"]
+# A shared machine's speed drifts over seconds: the tools are timed in short rounds, one
+# after the other, so that both sample the same conditions; medians are over all rounds.
+ROUNDS=${ROUNDS:-5}
+JSONS=()
+for _ in $(seq "$ROUNDS"); do
+  J=$(mktemp)
+  JSONS+=("$J")
+  hyperfine -N -w 1 -r 3 --export-json "$J" \
+    -n gatelint "$BIN parse --kind nginx --format crossplane $CORPUS/nginx.conf" \
+    -n gatelint-json "$BIN parse --kind nginx $CORPUS/nginx.conf" \
+    -n crossplane "$CROSSPLANE parse -o /dev/null $CORPUS/nginx.conf" >/dev/null
+done
+python3 - "${JSONS[@]}" <<'PY'
+import json, statistics, sys
+times = {}
+for path in sys.argv[1:]:
+    for x in json.load(open(path))["results"]:
+        times.setdefault(x["command"], []).extend(x["times"])
+cp = statistics.median(times["crossplane"])
 for name in ("gatelint", "gatelint-json", "crossplane"):
-    m = r[name]["median"]
-    print(f"{name:14s} median {m*1000:9.1f} ms  (min {r[name]['min']*1000:.1f}, max {r[name]['max']*1000:.1f})  crossplane/this = {cp/m:6.1f}x")
+    t = times[name]
+    m = statistics.median(t)
+    print(f"{name:14s} median {m*1000:9.1f} ms  (min {min(t)*1000:.1f}, max {max(t)*1000:.1f}, {len(t)} runs)  crossplane/this = {cp/m:6.1f}x")
 PY
-rm -f "$JSON"
+rm -f "${JSONS[@]}"
 
 # COLD=1: also time gatelint with the corpus evicted from the page cache before each run
 # (posix_fadvise DONTNEED on every file), where reading the files dominates.
