@@ -27,17 +27,28 @@ SIZE=$(find "$CORPUS" -type f ! -name '*.json' -printf '%s\n' | awk '{s+=$1} END
 echo "corpus: $CORPUS, $SIZE bytes"
 "$NGINX" -t -q -p "$PREFIX/" -c "$CORPUS/nginx.conf"
 
-JSON=$(mktemp)
+# A shared machine's speed drifts over seconds: the two are timed in short rounds, one
+# after the other, so that both sample the same conditions; medians are over all rounds.
 # `gatelint check` exits 1 when it finds something: that is its normal result here.
-hyperfine -N -i -w 1 -r 10 --export-json "$JSON" \
-  -n "gatelint check" "$BIN check --format short $CORPUS/nginx.conf" \
-  -n "nginx -t" "$NGINX -t -q -p $PREFIX/ -c $CORPUS/nginx.conf" >/dev/null
-python3 - "$JSON" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-base = r["nginx -t"]["median"]
+ROUNDS=${ROUNDS:-5}
+JSONS=()
+for _ in $(seq "$ROUNDS"); do
+  J=$(mktemp)
+  JSONS+=("$J")
+  hyperfine -N -i -w 1 -r 3 --export-json "$J" \
+    -n "gatelint check" "$BIN check --format short $CORPUS/nginx.conf" \
+    -n "nginx -t" "$NGINX -t -q -p $PREFIX/ -c $CORPUS/nginx.conf" >/dev/null 2>&1
+done
+python3 - "${JSONS[@]}" <<'PY'
+import json, statistics, sys
+times = {}
+for path in sys.argv[1:]:
+    for x in json.load(open(path))["results"]:
+        times.setdefault(x["command"], []).extend(x["times"])
+base = statistics.median(times["nginx -t"])
 for name in ("gatelint check", "nginx -t"):
-    m = r[name]["median"]
-    print(f"{name:15s} median {m*1000:8.1f} ms (min {r[name]['min']*1000:.1f}, max {r[name]['max']*1000:.1f})  nginx -t / this = {base/m:5.1f}x")
+    t = times[name]
+    m = statistics.median(t)
+    print(f"{name:15s} median {m*1000:8.1f} ms (min {min(t)*1000:.1f}, max {max(t)*1000:.1f}, {len(t)} runs)  nginx -t / this = {base/m:5.1f}x")
 PY
-rm -f "$JSON"
+rm -f "${JSONS[@]}"
