@@ -174,12 +174,30 @@ pub fn doc_of(id: &str) -> Option<&'static str> {
     docs().into_iter().find(|(i, _)| *i == id).map(|(_, d)| d)
 }
 
+/// One rule per shared table: the nginx -t walk, the pass targets with the name index,
+/// the buffer settings, the pass sites.
+const FIRST: &[&str] = &[
+    "nginx-unknown-directive",
+    "proxy-pass-unknown-upstream",
+    "busy-buffers-size-invalid",
+    "fpm-listen-loopback-unreachable",
+];
+
 /// Run every enabled rule, apply severity overrides, and sort the findings by file and place.
 pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
-    let rules: Vec<&dyn Rule> = registry()
+    let mut rules: Vec<&dyn Rule> = registry()
         .into_iter()
         .filter(|r| cx.config.is_enabled(r.meta().id))
         .collect();
+    // Rules that first build one of the run's shared tables go first, each needing a
+    // different one, so the threads build them side by side instead of one thread
+    // waiting for a table the other is building.
+    rules.sort_by_key(|r| {
+        FIRST
+            .iter()
+            .position(|id| *id == r.meta().id)
+            .unwrap_or(FIRST.len())
+    });
     // Rules only read the model: run them on every core the machine offers.
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -227,4 +245,16 @@ pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
     });
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    #[test]
+    fn the_rules_run_first_exist() {
+        for id in FIRST {
+            assert!(find(id).is_some(), "{id} is not a rule");
+        }
+    }
 }
