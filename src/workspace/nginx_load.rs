@@ -3,12 +3,13 @@
 
 use super::source::StackSource;
 use super::{LoadError, Workspace};
+use crate::model::hash::FastMap;
 use crate::model::nginx::{intern_name, Arg, BlockId, BlockKind, Directive, NginxModel};
 use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Expansion stops past this many directives in one model: a file that includes another
@@ -93,7 +94,7 @@ pub fn load_root(
         }
     }
     // Which files each include directive pulls in, by (file index, directive id).
-    let mut targets: HashMap<(usize, u32), Vec<usize>> = HashMap::new();
+    let mut targets: FastMap<(usize, u32), Vec<usize>> = FastMap::default();
     for inc in &result.includes {
         targets
             .entry((inc.from, inc.directive.0))
@@ -176,7 +177,7 @@ struct Frame<'a> {
     iter: Children<'a>,
     block: BlockId,
     /// File indices of the include chain that led here (for cycle cuts).
-    chain: Vec<usize>,
+    chain: Rc<[usize]>,
 }
 
 /// Expand the root file and its includes into a new main block of `model`, without
@@ -185,7 +186,7 @@ fn build_model(
     model: &mut NginxModel,
     files: &Files,
     visited: &[Option<Loaded>],
-    targets: &HashMap<(usize, u32), Vec<usize>>,
+    targets: &FastMap<(usize, u32), Vec<usize>>,
     root: &Loaded,
     kind: BlockKind,
 ) {
@@ -202,7 +203,7 @@ fn build_model(
         index: 0,
         iter: root.tree.roots(root_text),
         block: main,
-        chain: vec![0],
+        chain: Rc::from([0usize]),
     }];
     while let Some(frame) = stack.last_mut() {
         let Some(d) = frame.iter.next() else {
@@ -278,8 +279,9 @@ fn build_model(
                     if is_crlf(inc_text) {
                         model.crlf_files.insert(inc.file);
                     }
-                    let mut c = chain.clone();
+                    let mut c = chain.to_vec();
                     c.push(t);
+                    let c: Rc<[usize]> = c.into();
                     stack.push(Frame {
                         loaded: inc,
                         text: inc_text,

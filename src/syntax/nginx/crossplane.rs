@@ -302,13 +302,14 @@ struct FileRun<'a> {
 /// 1-based line numbers for offsets met in increasing order (directives in preorder):
 /// counts the newlines since the last offset instead of indexing the whole file.
 #[derive(Default)]
-struct LineCursor {
+pub(super) struct LineCursor {
     offset: u32,
     line: u32,
 }
 
 impl LineCursor {
-    fn line(&mut self, text: &[u8], offset: u32) -> u32 {
+    /// The 1-based line of `offset` in `text`.
+    pub(super) fn line(&mut self, text: &[u8], offset: u32) -> u32 {
         let offset = offset.min(text.len() as u32);
         if offset < self.offset {
             *self = LineCursor::default();

@@ -696,7 +696,9 @@ pub fn walk(
         };
         let tree = parse(&text);
         let mut file_includes: Vec<Include> = Vec::new();
-        let mut line_index: Option<crate::source::LineIndex> = None;
+        // Include directives come in increasing offsets: count lines forward, only as far
+        // as the last include, instead of indexing the whole file.
+        let mut lines = super::crossplane::LineCursor::default();
         let cutoff = match (options.stop_at_first_error, tree.errors.first()) {
             (true, Some(e)) => e.range.start,
             _ => u32::MAX,
@@ -717,8 +719,7 @@ pub fn walk(
             let resolved = join_prefix(&prefix, &pattern_bytes);
             let local_context: Vec<String> =
                 d.block_path().into_iter().map(|c| c.into_owned()).collect();
-            let li = line_index.get_or_insert_with(|| crate::source::LineIndex::new(&text));
-            let line = li.line_of(d.span().start) as u32 + 1;
+            let line = lines.line(&text, d.span().start);
             let mut targets = Vec::new();
             let mut error = None;
             if has_glob_magic(&pattern_bytes) {
