@@ -180,10 +180,19 @@ pub struct NginxModel {
     /// (after loading: the model is not changed once rules run).
     big_block_index: std::sync::OnceLock<BigBlockIndex>,
     /// Directive name → every directive of that name, built on first use.
-    name_index: std::sync::OnceLock<crate::model::hash::FastMap<String, Vec<DirectiveId>>>,
+    name_index: std::sync::OnceLock<NameIndex>,
     /// Every `*_pass` directive with its parsed first argument, built on first use: many
     /// rules start from the pass targets.
     pass_targets: std::sync::OnceLock<Vec<(DirectiveId, Option<PassTarget>)>>,
+}
+
+/// Directive name → every directive of that name. Names nginx knows are interned (see
+/// [`intern_name`]): they are keyed by the address of the table's copy, which hashes as
+/// one word; other names by their text.
+#[derive(Clone, Debug, Default)]
+struct NameIndex {
+    known: crate::model::hash::FastMap<usize, Vec<DirectiveId>>,
+    other: crate::model::hash::FastMap<String, Vec<DirectiveId>>,
 }
 
 /// Blocks with more items than this are looked up through an index.
@@ -407,13 +416,25 @@ impl NginxModel {
     /// spirit on big configurations).
     pub fn named(&self, name: &str) -> &[DirectiveId] {
         let index = self.name_index.get_or_init(|| {
-            let mut map: crate::model::hash::FastMap<String, Vec<DirectiveId>> = Default::default();
+            let mut index = NameIndex::default();
             for (i, d) in self.directives.iter().enumerate() {
-                push_named(&mut map, &d.name, DirectiveId(i as u32));
+                let id = DirectiveId(i as u32);
+                match &d.name {
+                    std::borrow::Cow::Borrowed(known) => index
+                        .known
+                        .entry(known.as_ptr() as usize)
+                        .or_default()
+                        .push(id),
+                    std::borrow::Cow::Owned(other) => push_named(&mut index.other, other, id),
+                }
             }
-            map
+            index
         });
-        index.get(name).map_or(&[], Vec::as_slice)
+        let list = match intern_name(name) {
+            std::borrow::Cow::Borrowed(known) => index.known.get(&(known.as_ptr() as usize)),
+            std::borrow::Cow::Owned(_) => index.other.get(name),
+        };
+        list.map_or(&[], Vec::as_slice)
     }
 
     /// Every `*_pass` directive (fastcgi, proxy, uwsgi, scgi, grpc, memcached), in model
@@ -580,6 +601,25 @@ mod tests {
         let (m, http, _, loc) = sample();
         assert!(m.effective(loc, "user").is_none());
         assert!(m.effective(http, "user").is_none());
+    }
+
+    #[test]
+    fn finds_directives_by_name_known_or_not() {
+        let (mut m, http, _, _) = sample();
+        m.add_directive(Directive {
+            name: intern_name("my_module_setting"),
+            name_range: TextRange::default(),
+            args: Vec::new().into(),
+            file: FileId(0),
+            range: TextRange::default(),
+            parent: http,
+            block: None,
+            indent: None,
+        });
+        assert_eq!(m.named("proxy_set_header").len(), 3);
+        assert_eq!(m.named("my_module_setting").len(), 1);
+        assert!(m.named("proxy_pass").is_empty());
+        assert!(m.named("not_a_directive").is_empty());
     }
 
     #[test]

@@ -85,6 +85,10 @@ pub fn names(module: &str) -> [&'static str; 5] {
 
 /// The index in [`MODULES`] of the module whose buffer directive `name` is, if it is one.
 fn module_of(name: &str) -> Option<usize> {
+    // Most names belong to no buffer module: look at the first letter before splitting.
+    if !matches!(name.as_bytes().first(), Some(b'p' | b'f' | b'u' | b's')) {
+        return None;
+    }
     let (prefix, rest) = name.split_once('_')?;
     let module = MODULES.iter().position(|m| *m == prefix)?;
     matches!(
