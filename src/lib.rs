@@ -10,6 +10,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod fix;
+pub mod fsglob;
 pub mod model;
 pub mod output;
 pub mod rules;

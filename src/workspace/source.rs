@@ -112,13 +112,8 @@ impl StackSource {
         let Some(p) = mapped.to_str() else {
             return Ok(Vec::new());
         };
-        let mut out: Vec<PathBuf> = match glob::glob_with(p, options) {
-            Ok(paths) => paths
-                .filter_map(Result::ok)
-                .filter(|p| !p.is_dir())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let mut out: Vec<PathBuf> = crate::fsglob::fs_glob(p);
+        out.retain(|p| !p.is_dir());
         if let Ok(pat) = glob::Pattern::new(p) {
             for k in self.overlay.keys() {
                 if k.to_str().is_some_and(|s| pat.matches_with(s, options)) && !out.contains(k) {

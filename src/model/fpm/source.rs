@@ -58,10 +58,7 @@ impl FileSource for DiskSource {
                 return GlobOutcome::Aborted;
             }
         }
-        let Ok(paths) = glob::glob(pattern) else {
-            return GlobOutcome::NoMatch;
-        };
-        let mut out: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
+        let mut out: Vec<PathBuf> = crate::fsglob::fs_glob(pattern);
         if out.is_empty() {
             return GlobOutcome::NoMatch;
         }

@@ -170,77 +170,13 @@ impl FileSource for FsSource {
         let Some(p) = pattern.to_str() else {
             return Ok(Vec::new());
         };
-        if let Some(found) = glob_last_component(p) {
-            return Ok(found);
-        }
-        match glob::glob_with(p, glob_options()) {
-            // An unreadable directory on the way is skipped, as glob(3) does by default.
-            Ok(paths) => Ok(paths.filter_map(Result::ok).collect()),
-            // glob(3) treats a malformed pattern such as `[` literally: no match.
-            Err(_) => Ok(Vec::new()),
-        }
+        Ok(crate::fsglob::fs_glob(p))
     }
 
     fn prefetch(&mut self, paths: &[PathBuf]) {
         self.pending.extend(paths.iter().cloned());
         self.fill();
     }
-}
-
-/// The common `folder/*.conf`: only the last component has magic, so one directory is
-/// listed and its names matched, with what `glob::glob_with` would return (the names
-/// that match, none starting with `.`; non-UTF-8 names never match), without its
-/// per-entry bookkeeping and sorting. `None` for any other pattern: a folder with magic
-/// or `.`/`..`/empty components, a last component starting with `.` or holding `**`, a
-/// trailing `/`.
-fn glob_last_component(pattern: &str) -> Option<Vec<PathBuf>> {
-    let (dir, name) = match pattern.rfind('/') {
-        Some(0) => ("/", &pattern[1..]),
-        Some(i) => (&pattern[..i], &pattern[i + 1..]),
-        None => ("", pattern),
-    };
-    let plain_dir = dir == "/"
-        || dir.is_empty()
-        || (!has_glob_magic(dir.as_bytes())
-            && dir
-                .split('/')
-                .enumerate()
-                .all(|(k, c)| (k == 0 || !c.is_empty()) && c != "." && c != ".."));
-    if !plain_dir
-        || name.is_empty()
-        || name.starts_with('.')
-        || name.contains("**")
-        || !has_glob_magic(name.as_bytes())
-    {
-        return None;
-    }
-    // A malformed pattern matches nothing, as in the general case.
-    let Ok(pat) = glob::Pattern::new(name) else {
-        return Some(Vec::new());
-    };
-    let folder = if dir.is_empty() {
-        Path::new(".")
-    } else {
-        Path::new(dir)
-    };
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return Some(Vec::new());
-    };
-    let mut found = Vec::new();
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(n) = file_name.to_str() else {
-            continue;
-        };
-        if !n.starts_with('.') && pat.matches_with(n, glob_options()) {
-            found.push(if dir.is_empty() {
-                PathBuf::from(n)
-            } else {
-                Path::new(dir).join(n)
-            });
-        }
-    }
-    Some(found)
 }
 
 /// Files held in memory, keyed by path.
