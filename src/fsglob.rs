@@ -8,8 +8,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// How one name is matched: as glob(3) does without flags.
-fn options() -> glob::MatchOptions {
+/// How a name (or, for in-memory sources, a whole path) is matched: as glob(3) does
+/// without flags.
+pub fn match_options() -> glob::MatchOptions {
     glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
@@ -17,9 +18,14 @@ fn options() -> glob::MatchOptions {
     }
 }
 
-/// True when `s` holds a glob metacharacter.
+/// True when `s` holds a glob metacharacter (nginx tests `strpbrk(file, "*?[")`).
 pub fn has_magic(s: &str) -> bool {
-    s.contains(['*', '?', '['])
+    has_magic_bytes(s.as_bytes())
+}
+
+/// [`has_magic`] for a pattern that may not be UTF-8.
+pub fn has_magic_bytes(pattern: &[u8]) -> bool {
+    pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['))
 }
 
 /// The existing paths that match `pattern`, in no particular order. A malformed pattern
@@ -66,7 +72,7 @@ pub fn fs_glob(pattern: &str) -> Vec<PathBuf> {
                 let name = entry.file_name();
                 // A name that is not UTF-8 is matched with its bad bytes replaced (they
                 // can only match a wildcard, as in glob(3)), and kept as it is.
-                if pat.matches_with(&name.to_string_lossy(), options()) {
+                if pat.matches_with(&name.to_string_lossy(), match_options()) {
                     next.push(base.join(&name));
                 }
             }

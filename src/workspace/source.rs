@@ -84,11 +84,7 @@ impl StackSource {
 
     /// The files matching a glob pattern, through the root, overlay included.
     pub fn glob_paths(&self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
-        let options = glob::MatchOptions {
-            case_sensitive: true,
-            require_literal_separator: true,
-            require_literal_leading_dot: true,
-        };
+        let options = crate::fsglob::match_options();
         // Under a root, an absolute pattern is matched inside the root.
         let mapped = match &self.root {
             Some(root) if pattern.is_absolute() && !pattern.starts_with(root) => {

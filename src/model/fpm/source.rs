@@ -1,5 +1,6 @@
 //! Where FPM files come from: the disk, or memory (tests, stdin, an editor's buffer).
 
+use crate::fsglob::has_magic;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -20,10 +21,6 @@ pub trait FileSource {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>>;
     /// Expand an absolute include pattern.
     fn glob(&self, pattern: &str) -> GlobOutcome;
-}
-
-fn has_magic(s: &str) -> bool {
-    s.contains(['*', '?', '['])
 }
 
 /// The directory part of a pattern up to its first component with a wildcard.
@@ -95,11 +92,7 @@ impl FileSource for MemorySource {
         let Ok(pat) = glob::Pattern::new(pattern) else {
             return GlobOutcome::NoMatch;
         };
-        let opts = glob::MatchOptions {
-            require_literal_separator: true,
-            require_literal_leading_dot: true,
-            case_sensitive: true,
-        };
+        let opts = crate::fsglob::match_options();
         let out: Vec<PathBuf> = self
             .files
             .keys()

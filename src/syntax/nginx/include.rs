@@ -132,14 +132,6 @@ fn advise_willneed(file: &std::fs::File) {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn advise_willneed(_file: &std::fs::File) {}
 
-fn glob_options() -> glob::MatchOptions {
-    glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
-    }
-}
-
 impl FileSource for FsSource {
     fn check(&mut self, path: &Path) -> io::Result<()> {
         std::fs::File::open(path).map(|_| ())
@@ -227,7 +219,7 @@ impl FileSource for MemorySource {
             .keys()
             .filter(|k| {
                 k.to_str()
-                    .is_some_and(|s| pat.matches_with(s, glob_options()))
+                    .is_some_and(|s| pat.matches_with(s, crate::fsglob::match_options()))
             })
             .cloned()
             .collect())
@@ -745,7 +737,7 @@ fn intern(
 
 /// nginx tests a pattern with `strpbrk(file, "*?[")`.
 pub fn has_glob_magic(pattern: &[u8]) -> bool {
-    pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'['))
+    crate::fsglob::has_magic_bytes(pattern)
 }
 
 /// Join a decoded include pattern to the prefix, as `ngx_conf_full_name` does: an
