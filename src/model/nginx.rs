@@ -7,7 +7,7 @@
 //! block, so rules see the block as nginx sees it while each directive keeps its own file
 //! and byte range for reports and fixes.
 
-use crate::model::nginx_values::{parse_pass, PassKind, PassTarget};
+use crate::model::nginx_values::{parse_pass, PassError, PassKind, PassTarget};
 use crate::source::{FileId, TextRange};
 
 /// Index of a directive in a [`NginxModel`].
@@ -183,8 +183,11 @@ pub struct NginxModel {
     name_index: std::sync::OnceLock<NameIndex>,
     /// Every `*_pass` directive with its parsed first argument, built on first use: many
     /// rules start from the pass targets.
-    pass_targets: std::sync::OnceLock<Vec<(DirectiveId, Option<PassTarget>)>>,
+    pass_targets: std::sync::OnceLock<Vec<(DirectiveId, Option<PassParse>)>>,
 }
+
+/// What parsing a `*_pass` argument gave.
+pub type PassParse = Result<PassTarget, PassError>;
 
 /// Directive name → every directive of that name. Names nginx knows are interned (see
 /// [`intern_name`]): they are keyed by the address of the table's copy, which hashes as
@@ -455,18 +458,18 @@ impl NginxModel {
         ids
     }
 
-    /// Every `*_pass` directive, in model order, with its argument parsed as a pass target
-    /// (`None` when it is missing or does not parse).
-    pub fn pass_targets(&self) -> &[(DirectiveId, Option<PassTarget>)] {
+    /// Every `*_pass` directive, in model order, with what parsing its argument gave
+    /// (`None` when it has no argument).
+    pub fn pass_targets(&self) -> &[(DirectiveId, Option<PassParse>)] {
         self.pass_targets.get_or_init(|| {
             self.pass_directive_ids()
                 .into_iter()
                 .map(|id| {
                     let d = self.directive(id);
-                    let target = PassKind::of(&d.name)
+                    let parsed = PassKind::of(&d.name)
                         .zip(d.arg(0))
-                        .and_then(|(kind, arg)| parse_pass(kind, arg).ok());
-                    (id, target)
+                        .map(|(kind, arg)| parse_pass(kind, arg));
+                    (id, parsed)
                 })
                 .collect()
         })

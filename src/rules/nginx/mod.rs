@@ -92,8 +92,19 @@ pub fn complete(model: &NginxModel, block: BlockId) -> bool {
 /// nginx -t checks report those).
 pub fn pass_directives(model: &NginxModel) -> impl Iterator<Item = (DirectiveId, &PassTarget)> {
     model.pass_targets().iter().filter_map(move |(id, target)| {
-        let target = target.as_ref()?;
+        let target = target.as_ref()?.as_ref().ok()?;
         in_http(model, model.directive(*id).parent).then_some((*id, target))
+    })
+}
+
+/// Every `*_pass` directive of the http module that has an argument, with what parsing
+/// it gave (the rules about bad targets start from the errors).
+pub fn pass_parses(
+    model: &NginxModel,
+) -> impl Iterator<Item = (DirectiveId, &crate::model::nginx::PassParse)> {
+    model.pass_targets().iter().filter_map(move |(id, parsed)| {
+        let parsed = parsed.as_ref()?;
+        in_http(model, model.directive(*id).parent).then_some((*id, parsed))
     })
 }
 

@@ -2,7 +2,7 @@
 //! resolves against its working directory (or refuses when empty).
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::model::nginx_values::{parse_pass, PassError, PassKind};
+use crate::model::nginx_values::PassError;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
 
@@ -25,17 +25,12 @@ impl Rule for PassUnixSocketRelativePath {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let m = &cx.stack.nginx;
-        for d in &m.directives {
-            let Some(kind) = PassKind::of(&d.name) else {
-                continue;
-            };
-            if !super::in_http(m, d.parent) {
+        for (id, parsed) in super::pass_parses(m) {
+            if *parsed != Err(PassError::RelativeSocket) {
                 continue;
             }
+            let d = m.directive(id);
             let Some(arg) = d.args.first() else { continue };
-            if parse_pass(kind, &arg.value) != Err(PassError::RelativeSocket) {
-                continue;
-            }
             let Some(i) = arg.value.find("unix:") else {
                 continue;
             };

@@ -2,7 +2,7 @@
 //! port, no host, a URL given to a directive that takes an address).
 
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
-use crate::model::nginx_values::{parse_pass, PassError, PassKind};
+use crate::model::nginx_values::{PassError, PassKind};
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::{FileKind, TextRange};
 
@@ -25,20 +25,18 @@ impl Rule for ProxyPassInvalidUrl {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let m = &cx.stack.nginx;
-        for d in &m.directives {
+        for (id, parsed) in super::pass_parses(m) {
+            let d = m.directive(id);
             let Some(kind) = PassKind::of(&d.name) else {
                 continue;
             };
-            if !super::in_http(m, d.parent) {
-                continue;
-            }
             let Some(arg) = d.args.first() else { continue };
             let v = arg.value.as_str();
             // A URL given to a directive that takes a bare address.
             let url_to_address =
                 kind.schemes().is_empty() && v.contains("://") && !v.starts_with('$');
-            let err = match parse_pass(kind, v) {
-                Err(e) if e != PassError::RelativeSocket => Some(e),
+            let err = match parsed {
+                Err(e) if *e != PassError::RelativeSocket => Some(e.clone()),
                 _ if url_to_address => Some(PassError::NoHost),
                 _ => None,
             };

@@ -90,17 +90,7 @@ impl Rule for UpstreamHeaderBufferTooSmall {
             if !seen.insert(key) {
                 continue;
             }
-            let (file, range, fix_block) = match set {
-                Some(s) => {
-                    let s = m.directive(s);
-                    (
-                        s.file,
-                        s.args.first().map(|a| a.range).unwrap_or(s.range),
-                        s.parent,
-                    )
-                }
-                None => (d.file, d.range, block),
-            };
+            let (file, range, fix_block) = super::util::value_place(m, set, id, block);
             let mut diag = Diagnostic::new(
                 META.id,
                 META.severity,

@@ -11,6 +11,31 @@ use crate::source::{Files, TextRange};
 /// size of each default `*_buffers` buffer (`ngx_pagesize`).
 pub const PAGE_SIZE: u64 = 4096;
 
+/// Where a finding about an effective value of the pass `at` (in `block`) is reported,
+/// with the block a fix sets the value in: at the value of the directive `set` that is in
+/// effect, in the block it is written in, or at the pass itself when nothing sets it.
+pub fn value_place(
+    m: &NginxModel,
+    set: Option<DirectiveId>,
+    at: DirectiveId,
+    block: BlockId,
+) -> (crate::source::FileId, TextRange, BlockId) {
+    match set {
+        Some(s) => {
+            let s = m.directive(s);
+            (
+                s.file,
+                s.args.first().map(|a| a.range).unwrap_or(s.range),
+                s.parent,
+            )
+        }
+        None => {
+            let d = m.directive(at);
+            (d.file, d.range, block)
+        }
+    }
+}
+
 /// The first argument of the directive `name` in effect in `block`, with the directive.
 pub fn eff_arg<'a>(
     m: &'a NginxModel,

@@ -208,7 +208,7 @@ pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
     // The servers of each upstream, parsed once however many passes name it.
     let mut upstreams: FastMap<BlockId, Vec<(DirectiveId, Endpoint)>> = FastMap::default();
     for (id, target) in model.pass_targets() {
-        let (id, Some(target)) = (*id, target) else {
+        let (id, Some(Ok(target))) = (*id, target) else {
             continue;
         };
         let d = model.directive(id);
