@@ -505,12 +505,20 @@ impl NginxModel {
 
     /// The `upstream` blocks of the configuration that holds `block`, by name.
     pub fn upstream_named(&self, block: BlockId, name: &str) -> Option<BlockId> {
+        self.upstream_in(self.http_of(block)?, name)
+    }
+
+    /// The http block `block` belongs to: the enclosing one (a fragment read on its own
+    /// may be one), else the one of its configuration.
+    pub fn http_of(&self, block: BlockId) -> Option<BlockId> {
+        if let Some(h) = self.enclosing(block, BlockKind::Http) {
+            return Some(h);
+        }
         let main = self.main_of(block);
-        let http = self.block(main).items.iter().find_map(|d| {
+        self.block(main).items.iter().find_map(|d| {
             let d = self.directive(*d);
             (d.name == "http").then_some(d.block).flatten()
-        })?;
-        self.upstream_in(http, name)
+        })
     }
 
     /// The `upstream` block named `name` (compared without case, as nginx does) written

@@ -2,7 +2,7 @@
 //! a literal, so every ordinary request asks the backend to switch protocols.
 
 use super::pass_directives;
-use super::util::{http_of, insert_line, location_text};
+use super::util::{insert_line, location_text};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::model::nginx::{BlockId, NginxModel};
 use crate::model::nginx_values::PassKind;
@@ -94,7 +94,7 @@ impl Rule for ConnectionHeaderForcedUpgrade {
                         Applicability::Unsafe,
                         vec![Edit::replace(d.file, arg.range, var)],
                     ));
-                } else if let Some(http) = http_of(m, block).filter(|h| {
+                } else if let Some(http) = m.http_of(block).filter(|h| {
                     // One finding per http block brings the map; the others get their fix
                     // in the next round, once the map exists.
                     super::complete(m, block)

@@ -2,7 +2,7 @@
 //! `fastcgi_pass` without `fastcgi_keep_conn on`: FPM closes every connection anyway.
 
 use super::pass_directives;
-use super::util::{eff_flag, set_scalar, upstream_for};
+use super::util::{eff_flag, set_scalar};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::model::nginx_values::{Endpoint, PassKind};
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -35,7 +35,7 @@ impl Rule for FastcgiUpstreamKeepaliveWithoutKeepConn {
                 continue;
             };
             let d = m.directive(id);
-            let Some(up) = upstream_for(m, d.parent, host) else {
+            let Some(up) = m.upstream_named(d.parent, host) else {
                 continue;
             };
             let Some(ka) = m.here(up, "keepalive").last() else {

@@ -161,7 +161,7 @@ pub fn host_needs_no_dns(model: &NginxModel, block: BlockId, host: &str) -> bool
     } else {
         h.rsplit_once(':').map(|(a, _)| a).unwrap_or(h)
     };
-    is_ip_literal(bare) || util::upstream_for(model, block, h).is_some()
+    is_ip_literal(bare) || model.upstream_named(block, h).is_some()
 }
 
 /// The variable names (without `$`, braces removed) used in `text`.

@@ -3,7 +3,7 @@
 //! the others, `host not found in upstream` for proxy_pass when DNS does not know it).
 
 use super::pass_directives;
-use super::util::{upstream_blocks, upstream_for};
+use super::util::upstream_blocks;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx_values::{is_ip_literal, Endpoint, PassKind};
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -37,7 +37,7 @@ impl Rule for ProxyPassUnknownUpstream {
             if !super::complete(m, d.parent) {
                 continue;
             }
-            if upstream_for(m, d.parent, host).is_some()
+            if m.upstream_named(d.parent, host).is_some()
                 || (t.kind == PassKind::Proxy && is_ip_literal(host))
             {
                 continue;

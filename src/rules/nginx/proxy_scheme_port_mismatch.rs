@@ -2,7 +2,6 @@
 //! `https://` to a port that speaks plain HTTP.
 
 use super::pass_directives;
-use super::util::upstream_for;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::model::nginx_values::{Endpoint, PassKind};
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -56,7 +55,7 @@ impl Rule for ProxySchemePortMismatch {
             let bad_port = match port {
                 Some(p) => mismatched(*p).then_some(*p),
                 None => {
-                    let Some(up) = upstream_for(m, d.parent, host) else {
+                    let Some(up) = m.upstream_named(d.parent, host) else {
                         continue;
                     };
                     let ports: Vec<(crate::model::nginx::DirectiveId, Option<u16>)> = m

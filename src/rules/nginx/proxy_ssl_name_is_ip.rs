@@ -2,7 +2,7 @@
 //! `upstream` block's name, which the upstream's TLS server does not know.
 
 use super::tls::tls_passes;
-use super::util::{eff_flag, upstream_for};
+use super::util::eff_flag;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx_values::{is_ip_literal, Endpoint};
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -40,7 +40,7 @@ impl Rule for ProxySslNameIsIp {
             };
             let what = if is_ip_literal(host) {
                 format!("the IP address {host}, which nginx does not send as a server name at all")
-            } else if let Some(up) = upstream_for(m, d.parent, host) {
+            } else if let Some(up) = m.upstream_named(d.parent, host) {
                 let _ = up;
                 format!("`{host}`, the name of the upstream block, not a name the upstream's certificate or virtual host knows")
             } else {

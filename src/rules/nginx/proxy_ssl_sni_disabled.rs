@@ -2,7 +2,7 @@
 //! so the TLS handshake carries no server name.
 
 use super::tls::tls_passes;
-use super::util::{eff_flag, set_scalar, upstream_for};
+use super::util::{eff_flag, set_scalar};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::model::nginx_values::{is_ip_literal, Endpoint};
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -38,7 +38,7 @@ impl Rule for ProxySslSniDisabled {
             // Only a DNS name has a server name to send: an address has none, and an
             // upstream block's name is no name the backend knows (proxy-ssl-name-is-ip).
             if let Endpoint::Host { host, .. } = &t.endpoint {
-                if is_ip_literal(host) || upstream_for(m, d.parent, host).is_some() {
+                if is_ip_literal(host) || m.upstream_named(d.parent, host).is_some() {
                     continue;
                 }
             }

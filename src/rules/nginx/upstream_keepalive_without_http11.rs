@@ -3,7 +3,7 @@
 //! ever kept.
 
 use super::pass_directives;
-use super::util::{add_array_line, eff_arg, set_scalar, upstream_for};
+use super::util::{add_array_line, eff_arg, set_scalar};
 use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::model::nginx::{BlockId, NginxModel};
 use crate::model::nginx_values::{Endpoint, PassKind};
@@ -51,7 +51,7 @@ impl Rule for UpstreamKeepaliveWithoutHttp11 {
             };
             let d = m.directive(id);
             let block = d.parent;
-            let Some(up) = upstream_for(m, block, host) else {
+            let Some(up) = m.upstream_named(block, host) else {
                 continue;
             };
             let Some(ka) = m.here(up, "keepalive").last() else {

@@ -2,7 +2,7 @@
 //! once when nginx starts; a backend that moves to a new address is dialled at the old one.
 
 use super::pass_directives;
-use super::util::{server_has_flag, upstream_blocks, upstream_for};
+use super::util::{server_has_flag, upstream_blocks};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx::DirectiveId;
 use crate::model::nginx_values::{is_ip_literal, Endpoint, PassKind};
@@ -45,7 +45,7 @@ impl Rule for UpstreamStaticHostnameStaleIp {
             if port.is_none() && t.kind != PassKind::Proxy {
                 continue;
             }
-            if is_dns_name(host) && upstream_for(m, d.parent, host).is_none() {
+            if is_dns_name(host) && m.upstream_named(d.parent, host).is_none() {
                 found.push((id, host.clone()));
             }
         }

@@ -123,25 +123,6 @@ pub fn option_list(cx: &Checker<'_>, rule: &str, key: &str, default: &[&str]) ->
     }
 }
 
-/// The `http` block of the configuration that holds `block` (a fragment loaded in http
-/// context is its own http block).
-pub fn http_of(m: &NginxModel, block: BlockId) -> Option<BlockId> {
-    if let Some(h) = m.enclosing(block, BlockKind::Http) {
-        return Some(h);
-    }
-    let main = m.main_of(block);
-    m.block(main).items.iter().find_map(|d| {
-        let d = m.directive(*d);
-        (d.name == "http").then_some(d.block).flatten()
-    })
-}
-
-/// The `upstream` block named `name` that a pass in `block` uses, if any (case-insensitive,
-/// as nginx compares upstream names).
-pub fn upstream_for(m: &NginxModel, block: BlockId, name: &str) -> Option<BlockId> {
-    m.upstream_in(http_of(m, block)?, name)
-}
-
 /// Every http `upstream` block of the run, with its opening directive.
 pub fn upstream_blocks(m: &NginxModel) -> Vec<(DirectiveId, BlockId)> {
     m.all_named("upstream")

@@ -4,7 +4,7 @@
 
 use super::implicit_upstream;
 use super::pass_directives;
-use super::util::{eff_arg, upstream_for};
+use super::util::eff_arg;
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix, Severity};
 use crate::model::nginx_values::{is_ip_literal, Endpoint};
 use crate::rules::{Checker, Rule, RuleMeta};
@@ -48,7 +48,7 @@ impl Rule for VariableProxyPassHostNotInResolver {
             };
             let (host, port) = (&host, &port);
             if is_ip_literal(host)
-                || upstream_for(m, d.parent, host).is_some()
+                || m.upstream_named(d.parent, host).is_some()
                 || implicit_upstream(m, d.parent, host, *port)
             {
                 continue;
