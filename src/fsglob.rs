@@ -32,8 +32,40 @@ pub fn has_magic_bytes(pattern: &[u8]) -> bool {
 /// (`[` without its `]`) matches nothing; folders that cannot be read are skipped. A
 /// pattern ending in `/` matches folders only.
 pub fn fs_glob(pattern: &str) -> Vec<PathBuf> {
-    let absolute = pattern.starts_with('/');
     let folders_only = pattern.len() > 1 && pattern.ends_with('/');
+    let mut found = glob_typed(pattern);
+    found.retain(|(p, kind)| match kind {
+        // A name read from its folder exists; only its kind may need a look.
+        Some(k) if folders_only => k.is_dir() || (k.is_symlink() && p.is_dir()),
+        Some(_) => true,
+        None if folders_only => p.is_dir(),
+        None => p.symlink_metadata().is_ok(),
+    });
+    found.into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`fs_glob`] without the folders (and links to folders): what an include reads. The
+/// kind of each match comes from its folder's listing where the system gives it, so most
+/// matches cost no `stat`.
+pub fn fs_glob_files(pattern: &str) -> Vec<PathBuf> {
+    if pattern.len() > 1 && pattern.ends_with('/') {
+        return Vec::new();
+    }
+    let mut found = glob_typed(pattern);
+    found.retain(|(p, kind)| match kind {
+        Some(k) if k.is_dir() => false,
+        Some(k) if k.is_symlink() => !p.is_dir(),
+        Some(_) => true,
+        None => p.symlink_metadata().is_ok() && !p.is_dir(),
+    });
+    found.into_iter().map(|(p, _)| p).collect()
+}
+
+/// The candidate paths of a pattern, each with its kind when the last component was read
+/// from a folder listing (which proves it exists), or `None` when the last component
+/// was literal (its existence is not checked yet).
+fn glob_typed(pattern: &str) -> Vec<(PathBuf, Option<std::fs::FileType>)> {
+    let absolute = pattern.starts_with('/');
     // `.` components change nothing (`./conf.d/*` lists `conf.d/…`, as the glob crate
     // and glob(3) do).
     let parts: Vec<&str> = pattern
@@ -43,15 +75,19 @@ pub fn fs_glob(pattern: &str) -> Vec<PathBuf> {
     if parts.is_empty() {
         return Vec::new();
     }
-    let mut current: Vec<PathBuf> = vec![if absolute {
-        PathBuf::from("/")
-    } else {
-        PathBuf::new()
-    }];
+    let mut current: Vec<(PathBuf, Option<std::fs::FileType>)> = vec![(
+        if absolute {
+            PathBuf::from("/")
+        } else {
+            PathBuf::new()
+        },
+        None,
+    )];
     for part in parts {
         if !has_magic(part) {
-            for p in &mut current {
+            for (p, kind) in &mut current {
                 p.push(part);
+                *kind = None;
             }
             continue;
         }
@@ -59,7 +95,7 @@ pub fn fs_glob(pattern: &str) -> Vec<PathBuf> {
             return Vec::new();
         };
         let mut next = Vec::new();
-        for base in &current {
+        for (base, _) in &current {
             let folder = if base.as_os_str().is_empty() {
                 Path::new(".")
             } else {
@@ -73,7 +109,7 @@ pub fn fs_glob(pattern: &str) -> Vec<PathBuf> {
                 // A name that is not UTF-8 is matched with its bad bytes replaced (they
                 // can only match a wildcard, as in glob(3)), and kept as it is.
                 if pat.matches_with(&name.to_string_lossy(), match_options()) {
-                    next.push(base.join(&name));
+                    next.push((base.join(&name), entry.file_type().ok()));
                 }
             }
         }
@@ -82,13 +118,6 @@ pub fn fs_glob(pattern: &str) -> Vec<PathBuf> {
             break;
         }
     }
-    current.retain(|p| {
-        if folders_only {
-            p.is_dir()
-        } else {
-            p.symlink_metadata().is_ok()
-        }
-    });
     current
 }
 
@@ -136,6 +165,38 @@ mod tests {
         assert!(g("nope/*").is_empty());
         // `**` is two `*` within one name for glob(3), not a recursive walk.
         assert_eq!(g("**/x.conf"), ["a/x.conf", "b/x.conf"]);
+        let files = |p: &str| names(fs_glob_files(&format!("{}/{p}", d.display())), d);
+        assert_eq!(
+            files("?/*"),
+            ["a/x.conf", "a/y.conf", "b/x.conf", "b/z.txt"]
+        );
+        assert_eq!(files("c/*"), Vec::<String>::new());
+        assert_eq!(files("c/sub/x.conf"), ["c/sub/x.conf"]);
+        assert_eq!(files("c/sub"), Vec::<String>::new());
+        assert_eq!(files("*/"), Vec::<String>::new());
+        assert!(files("a/missing.conf").is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_count_as_what_they_point_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("real/dir")).unwrap();
+        std::fs::write(d.join("real/file.conf"), "").unwrap();
+        std::fs::create_dir_all(d.join("links")).unwrap();
+        std::os::unix::fs::symlink(d.join("real/dir"), d.join("links/to-dir")).unwrap();
+        std::os::unix::fs::symlink(d.join("real/file.conf"), d.join("links/to-file")).unwrap();
+        std::os::unix::fs::symlink(d.join("nowhere"), d.join("links/dangling")).unwrap();
+        let files = |p: &str| names(fs_glob_files(&format!("{}/{p}", d.display())), d);
+        let all = |p: &str| names(fs_glob(&format!("{}/{p}", d.display())), d);
+        // A dangling link is kept: reading it reports the error, as nginx does.
+        assert_eq!(files("links/*"), ["links/dangling", "links/to-file"]);
+        assert_eq!(all("links/*/"), ["links/to-dir"]);
+        assert_eq!(
+            all("links/*"),
+            ["links/dangling", "links/to-dir", "links/to-file"]
+        );
     }
 
     #[cfg(unix)]

@@ -86,7 +86,7 @@ impl Workspace {
             .iter()
             .filter(|i| i.kind == FileKind::Nginx)
             .collect();
-        let mut reached: HashSet<PathBuf> = HashSet::new();
+        let mut reached: crate::model::hash::FastSet<PathBuf> = Default::default();
         let (roots, fragments): (Vec<&Input>, Vec<&Input>) =
             nginx.iter().partition(|i| is_nginx_root(source, &i.path));
         for input in roots {

@@ -2,10 +2,11 @@
 //! in-memory texts laid over it (stdin, an editor's unsaved buffer, the texts of a fix
 //! round).
 
-use crate::syntax::nginx::{FileSource, FsSource};
+use crate::syntax::nginx::{FileSource, FsSource, SharedOpen};
 use std::collections::HashMap;
 use std::io;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// The file source of a run.
 ///
@@ -36,19 +37,37 @@ impl StackSource {
     /// The path a file is really read from: absolute paths are looked up under the root
     /// first (in the overlay, then on disk).
     pub fn map(&self, path: &Path) -> PathBuf {
-        if let Some(root) = &self.root {
-            if path.is_absolute() && !path.starts_with(root) {
-                let rel: PathBuf = path
-                    .components()
-                    .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
-                    .collect();
-                let candidate = root.join(rel);
-                if self.overlay.contains_key(&candidate) || candidate.exists() {
-                    return candidate;
-                }
+        map_under_root(self.root.as_deref(), path, |p| self.overlay.contains_key(p))
+    }
+}
+
+/// The path `path` is read from under `root`: an absolute path outside the root that
+/// exists under it (in memory, as `in_memory` says, or on disk) is read from there.
+fn map_under_root(root: Option<&Path>, path: &Path, in_memory: impl Fn(&Path) -> bool) -> PathBuf {
+    if let Some(root) = root {
+        if path.is_absolute() && !path.starts_with(root) {
+            let rel: PathBuf = path
+                .components()
+                .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+                .collect();
+            let candidate = root.join(rel);
+            if in_memory(&candidate) || candidate.exists() {
+                return candidate;
             }
         }
-        path.to_path_buf()
+    }
+    path.to_path_buf()
+}
+
+/// Opens disk files through a run's root, for the threads that read an include glob's
+/// files ahead of the walk.
+struct RootOpen {
+    root: Option<PathBuf>,
+}
+
+impl SharedOpen for RootOpen {
+    fn open(&self, path: &Path) -> io::Result<std::fs::File> {
+        std::fs::File::open(map_under_root(self.root.as_deref(), path, |_| false))
     }
 }
 
@@ -82,7 +101,7 @@ impl StackSource {
         Ok(buf)
     }
 
-    /// The files matching a glob pattern, through the root, overlay included.
+    /// The files (not folders) matching a glob pattern, through the root, overlay included.
     pub fn glob_paths(&self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
         let options = crate::fsglob::match_options();
         // Under a root, an absolute pattern is matched inside the root.
@@ -108,8 +127,7 @@ impl StackSource {
         let Some(p) = mapped.to_str() else {
             return Ok(Vec::new());
         };
-        let mut out: Vec<PathBuf> = crate::fsglob::fs_glob(p);
-        out.retain(|p| !p.is_dir());
+        let mut out: Vec<PathBuf> = crate::fsglob::fs_glob_files(p);
         if let Ok(pat) = glob::Pattern::new(p) {
             for k in self.overlay.keys() {
                 if k.to_str().is_some_and(|s| pat.matches_with(s, options)) && !out.contains(k) {
@@ -146,6 +164,16 @@ impl FileSource for StackSource {
     fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
         self.glob_paths(pattern)
     }
+
+    fn shared_open(&self) -> Option<Arc<dyn SharedOpen>> {
+        // Texts in memory (stdin, a fix round) stay on the walk's thread.
+        if !self.overlay.is_empty() {
+            return None;
+        }
+        Some(Arc::new(RootOpen {
+            root: self.root.clone(),
+        }))
+    }
 }
 
 impl crate::model::fpm::FileSource for StackSource {
@@ -161,9 +189,9 @@ impl crate::model::fpm::FileSource for StackSource {
             .ancestors()
             .skip(1)
             .find(|a| !a.as_os_str().to_string_lossy().contains(['*', '?', '[']));
+        // FPM's glob runs with GLOB_MARK and skips the folders it marks: glob_paths
+        // lists files only.
         let mut out = self.glob_paths(p).unwrap_or_default();
-        // FPM's glob runs with GLOB_MARK and skips the folders it marks.
-        out.retain(|p| !p.is_dir());
         if out.is_empty() {
             let dir_known = literal.is_some_and(|d| {
                 let mapped = self.map(d);

@@ -7,7 +7,6 @@ use crate::diagnostic::{Applicability, Diagnostic, Fix, Severity};
 use crate::model::nginx::{BlockId, BlockKind, NginxModel};
 use crate::rules::{Checker, OptionMeta, Rule, RuleMeta};
 use crate::source::FileKind;
-use std::collections::HashSet;
 
 /// The rule.
 pub struct NginxWorkerConnectionsTooLowForProxy;
@@ -27,7 +26,7 @@ static META: RuleMeta = RuleMeta {
 
 /// The main blocks (with an `events` block) of configurations that pass requests on.
 pub fn proxying_mains(m: &NginxModel) -> Vec<(BlockId, BlockId)> {
-    let mut mains = HashSet::new();
+    let mut mains = crate::model::hash::FastSet::default();
     for (id, _) in pass_directives(m) {
         mains.insert(m.main_of(m.directive(id).parent));
     }

@@ -9,7 +9,6 @@ use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
-use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The address part of a `listen`, as nginx prints it (`0.0.0.0:80`, `[::]:443`).
@@ -123,7 +122,7 @@ fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
 pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
     let model = &cx.stack.nginx;
     // The accepted listens of each server, grouped once (a scan per server is quadratic).
-    let mut listens: HashMap<BlockId, Vec<DirectiveId>> = HashMap::new();
+    let mut listens: FastMap<BlockId, Vec<DirectiveId>> = FastMap::default();
     for l in http_listens(cx) {
         listens
             .entry(model.directive(l).parent)
@@ -179,8 +178,8 @@ impl Rule for ListenInvalid {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model: &NginxModel = &cx.stack.nginx;
         // Per http block: address → the listen that made a server its default.
-        let mut defaults: HashMap<(BlockId, String), DirectiveId> = HashMap::new();
-        let mut seen: HashMap<(BlockId, String), DirectiveId> = HashMap::new();
+        let mut defaults: FastMap<(BlockId, String), DirectiveId> = FastMap::default();
+        let mut seen: FastMap<(BlockId, String), DirectiveId> = FastMap::default();
         for id in http_listens(cx) {
             let d = model.directive(id);
             let Some(first) = d.args.first() else {

@@ -8,7 +8,6 @@ use crate::model::nginx::{BlockKind, DirectiveId};
 use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
-use std::collections::HashMap;
 
 /// How a location matches, for the duplicate check.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -116,7 +115,8 @@ impl Rule for DuplicateUpstream {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        let mut seen: HashMap<(u32, String), DirectiveId> = HashMap::new();
+        let mut seen: crate::model::hash::FastMap<(u32, String), DirectiveId> =
+            crate::model::hash::FastMap::default();
         for v in walk(cx).iter().copied() {
             let d = model.directive(v.id);
             let Some(b) = d.block else { continue };

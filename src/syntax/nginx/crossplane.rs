@@ -19,10 +19,8 @@
 //! arguments` errors do not appear; syntax error wording is nginx's.
 
 use super::crossplane_table::{CONTEXTS, DIRECTIVES};
-use super::include::{
-    has_glob_magic, join_prefix, path_bytes, prefetch_new, CachingSource, FileSource,
-};
-use super::parse;
+use super::include::{has_glob_magic, join_prefix, path_bytes, CachingSource, FileSource};
+use super::read_ahead::Reader;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -205,17 +203,17 @@ fn run_files(
     let mut outcomes = Vec::new();
     let mut i = 0;
     let mut buf: Vec<u8> = Vec::new();
+    let mut reader = Reader::new(source);
     while i < run.paths.len() {
         let path = run.paths[i].clone();
         buf.clear();
         let mut outcome = FileOutcome::default();
-        match source.read(&path) {
-            Ok(text) => {
-                let tree = parse(&text);
+        match reader.read(i, &path) {
+            Ok((text, tree)) => {
                 let ctx = Rc::clone(&run.ctxs[i]);
                 let mut file = FileRun {
                     run: &mut run,
-                    source: &mut *source,
+                    reader: &mut reader,
                     text: &text,
                     tree: &tree,
                     path: &path,
@@ -287,9 +285,9 @@ struct Frame {
     after: Vec<u8>,
 }
 
-struct FileRun<'a> {
+struct FileRun<'a, 's> {
     run: &'a mut Run,
-    source: &'a mut dyn FileSource,
+    reader: &'a mut Reader<'s>,
     text: &'a [u8],
     tree: &'a NginxTree,
     path: &'a Path,
@@ -337,7 +335,7 @@ fn count_newlines(bytes: &[u8]) -> u32 {
     n + chunks.remainder().iter().filter(|&&b| b == b'\n').count() as u32
 }
 
-impl FileRun<'_> {
+impl FileRun<'_, '_> {
     fn line(&mut self, offset: u32) -> u32 {
         self.lines.line(self.text, offset)
     }
@@ -519,7 +517,7 @@ impl FileRun<'_> {
         let resolved = join_prefix(&self.run.prefix, &pattern[..]);
         let mut targets = Vec::new();
         if has_glob_magic(&pattern[..]) {
-            let mut matches = self.source.glob(&resolved).unwrap_or_default();
+            let mut matches = self.reader.source.glob(&resolved).unwrap_or_default();
             // Python sorts the names as strings, not path components.
             matches.sort_by_key(|a| path_bytes(a));
             matches.dedup();
@@ -527,11 +525,12 @@ impl FileRun<'_> {
             for m in matches {
                 targets.push(self.run.intern(m, ctx));
             }
-            prefetch_new(self.source, &self.run.paths[first_new..]);
+            self.reader
+                .announce(first_new, &self.run.paths[first_new..]);
         } else if let Some(&i) = self.run.index_of.get(&resolved) {
             targets.push(i);
         } else {
-            match self.source.check(&resolved) {
+            match self.reader.source.check(&resolved) {
                 Ok(()) => targets.push(self.run.intern(resolved, ctx)),
                 Err(e) => self.errors.push(CpError {
                     message: python_io_error(&resolved, &e),

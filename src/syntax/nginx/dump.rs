@@ -133,6 +133,9 @@ pub fn write_json(
         source,
         WalkOptions {
             slim_includes: true,
+            // Writing the JSON takes longer than reading and parsing: files read ahead
+            // would only wait in memory.
+            one_thread: true,
             ..WalkOptions::default()
         },
         &mut |v: VisitedFile| {

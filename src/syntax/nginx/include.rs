@@ -11,8 +11,10 @@
 //! a [`Files`] store. Cycles cannot hang the walk (a file is parsed once) and are reported
 //! by an iterative search afterwards.
 
-use super::grammar::parse;
+use super::read_ahead::{advise_willneed, read_exact_size, Reader};
+pub use super::read_ahead::{PlainOpen, SharedOpen};
 use super::tree::{DirectiveEnd, DirectiveId, NginxTree};
+use crate::model::hash::FastMap;
 use crate::source::{FileId, Files, SourceFile, TextRange};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
@@ -34,6 +36,12 @@ pub trait FileSource {
     /// itself reports them). The default does nothing.
     fn prefetch(&mut self, paths: &[PathBuf]) {
         let _ = paths;
+    }
+    /// How other threads may open this source's files, so the walk can read and parse
+    /// a glob's files on several cores; `None` (the default) keeps every read on the
+    /// walk's thread, as a source with files in memory must.
+    fn shared_open(&self) -> Option<std::sync::Arc<dyn SharedOpen>> {
+        None
     }
 }
 
@@ -122,40 +130,14 @@ impl FsSource {
     }
 }
 
-/// Ask the kernel to start reading the whole file into the page cache.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn advise_willneed(file: &std::fs::File) {
-    // Only a hint: a failure changes nothing but speed.
-    let _ = rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::WillNeed);
-}
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn advise_willneed(_file: &std::fs::File) {}
-
 impl FileSource for FsSource {
     fn check(&mut self, path: &Path) -> io::Result<()> {
         std::fs::File::open(path).map(|_| ())
     }
 
     fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {
-        // Configuration files are small: read into a buffer without asking the size
-        // first (one system call fewer per file than `fs::read`).
-        use std::io::Read;
-        let mut file = self.open(path)?;
-        self.scratch.clear();
-        (&mut file).take(u64::MAX).read_to_end(&mut self.scratch)?;
-        let text = self.scratch.clone();
-        if self.scratch.capacity() > 1 << 20 {
-            // A huge file read once need not stay allocated for the rest of the run.
-            self.scratch = Vec::new();
-        }
-        if text.len() > u32::MAX as usize {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "file is larger than 4 GiB",
-            ));
-        }
-        Ok(text)
+        let file = self.open(path)?;
+        read_exact_size(file, &mut self.scratch)
     }
 
     fn glob(&mut self, pattern: &Path) -> io::Result<Vec<PathBuf>> {
@@ -168,6 +150,10 @@ impl FileSource for FsSource {
     fn prefetch(&mut self, paths: &[PathBuf]) {
         self.pending.extend(paths.iter().cloned());
         self.fill();
+    }
+
+    fn shared_open(&self) -> Option<std::sync::Arc<dyn SharedOpen>> {
+        Some(std::sync::Arc::new(PlainOpen))
     }
 }
 
@@ -392,7 +378,7 @@ pub struct WalkResult {
 #[derive(Clone, Debug, Default)]
 struct LocalContexts {
     table: Vec<Vec<String>>,
-    index: HashMap<Vec<String>, u32>,
+    index: FastMap<Vec<String>, u32>,
     ids: Vec<u32>,
 }
 
@@ -486,7 +472,7 @@ impl WalkResult {
         if n == 0 {
             return (table, out);
         }
-        let mut path_id: HashMap<Vec<String>, u32> = HashMap::new();
+        let mut path_id: FastMap<Vec<String>, u32> = FastMap::default();
         table.push(Vec::new());
         path_id.insert(Vec::new(), 0);
         out[0].push(0);
@@ -497,7 +483,7 @@ impl WalkResult {
             locals.extend(self.local.table.iter().map(Vec::as_slice));
             self.local.ids.clone()
         } else {
-            let mut index: HashMap<&[String], u32> = HashMap::new();
+            let mut index: FastMap<&[String], u32> = FastMap::default();
             self.includes
                 .iter()
                 .map(|inc| {
@@ -510,7 +496,7 @@ impl WalkResult {
                 })
                 .collect()
         };
-        let mut joined: HashMap<(u32, u32), u32> = HashMap::new();
+        let mut joined: FastMap<(u32, u32), u32> = FastMap::default();
         let back: std::collections::HashSet<usize> =
             self.cycles().into_iter().map(|c| c.0).collect();
         // Kahn's order over the edges that do not close a cycle.
@@ -581,6 +567,10 @@ pub struct WalkOptions {
     /// `local_context` and `error` are left empty there (each [`VisitedFile`] still gets its includes whole). For callers that
     /// handle those per file and would rather not hold them for thousands of includes.
     pub slim_includes: bool,
+    /// Read and parse each file on the walk's own thread, even when the source could be
+    /// shared with others: for a visitor slower than the reads, where reading ahead
+    /// would only hold more files in memory at once.
+    pub one_thread: bool,
 }
 
 /// Walk the main file and everything it includes, breadth first, handing each parsed
@@ -602,15 +592,20 @@ pub fn walk(
         paths: vec![main.to_path_buf()],
         ..WalkResult::default()
     };
-    let mut index_of: HashMap<PathBuf, usize> = HashMap::new();
+    let mut index_of: FastMap<PathBuf, usize> = FastMap::default();
     index_of.insert(main.to_path_buf(), 0);
 
+    let mut reader = if options.one_thread {
+        Reader::serial(source)
+    } else {
+        Reader::new(source)
+    };
     let mut next = 0;
     while next < result.paths.len() {
         let index = next;
         next += 1;
         let path = result.paths[index].clone();
-        let text = match source.read(&path) {
+        let (text, tree) = match reader.read(index, &path) {
             Ok(t) => t,
             Err(e) if index == 0 => return Err(e),
             Err(e) => {
@@ -622,7 +617,6 @@ pub fn walk(
                 continue;
             }
         };
-        let tree = parse(&text);
         let mut file_includes: Vec<Include> = Vec::new();
         // Include directives come in increasing offsets: count lines forward, only as far
         // as the last include, instead of indexing the whole file.
@@ -651,18 +645,18 @@ pub fn walk(
             let mut targets = Vec::new();
             let mut error = None;
             if has_glob_magic(&pattern_bytes) {
-                let mut matches = source.glob(&resolved).unwrap_or_default();
+                let mut matches = reader.source.glob(&resolved).unwrap_or_default();
                 matches.sort_by_key(|a| path_bytes(a));
                 matches.dedup();
                 let first_new = result.paths.len();
                 for m in matches {
                     targets.push(intern(&mut index_of, &mut result.paths, m));
                 }
-                prefetch_new(source, &result.paths[first_new..]);
+                reader.announce(first_new, &result.paths[first_new..]);
             } else {
                 match index_of.get(&resolved) {
                     Some(&i) => targets.push(i),
-                    None => match source.check(&resolved) {
+                    None => match reader.source.check(&resolved) {
                         Ok(()) => {
                             targets.push(intern(&mut index_of, &mut result.paths, resolved.clone()))
                         }
@@ -722,7 +716,7 @@ pub(crate) fn prefetch_new(source: &mut dyn FileSource, new: &[PathBuf]) {
 }
 
 fn intern(
-    index_of: &mut HashMap<PathBuf, usize>,
+    index_of: &mut FastMap<PathBuf, usize>,
     paths: &mut Vec<PathBuf>,
     path: PathBuf,
 ) -> usize {

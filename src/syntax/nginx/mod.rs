@@ -18,12 +18,14 @@ pub mod dump;
 mod grammar;
 pub mod include;
 pub mod lexer;
+mod read_ahead;
 mod tree;
 
 pub use grammar::parse;
 pub use include::{
     load, load_from, walk, CachingSource, ConfigFile, FileSource, FsSource, IncludeEdge,
-    IncludeError, MemorySource, NginxConfig, VisitedFile, WalkOptions, WalkResult,
+    IncludeError, MemorySource, NginxConfig, PlainOpen, SharedOpen, VisitedFile, WalkOptions,
+    WalkResult,
 };
 pub use lexer::{Quote, Token, TokenKind};
 pub use tree::{
