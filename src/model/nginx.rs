@@ -98,7 +98,9 @@ impl BlockKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arg {
     /// The value as nginx sees it (quotes removed, escapes applied), lossily decoded.
-    pub value: String,
+    /// Kept inline when short (most arguments are), so a model of thousands of files
+    /// does not allocate once per argument.
+    pub value: compact_str::CompactString,
     /// The bytes of the argument in its file, quotes included.
     pub range: TextRange,
     /// True when the argument was quoted.
@@ -556,7 +558,7 @@ mod tests {
                 args: args
                     .iter()
                     .map(|a| Arg {
-                        value: a.to_string(),
+                        value: (*a).into(),
                         range: TextRange::default(),
                         quoted: false,
                     })

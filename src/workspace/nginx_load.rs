@@ -318,7 +318,7 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
                 let args: Vec<Arg> = d
                     .args()
                     .map(|w| Arg {
-                        value: w.as_str().into_owned(),
+                        value: compact_str::CompactString::from(w.as_str()),
                         range: w.range(),
                         quoted: w.quote() != crate::syntax::nginx::Quote::None,
                     })

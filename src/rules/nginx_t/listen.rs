@@ -295,7 +295,7 @@ impl Rule for ConflictingServerName {
                     if a.value.starts_with('~') || a.value.contains('$') {
                         continue;
                     }
-                    let n = a.value.to_ascii_lowercase();
+                    let n = a.value.as_str().to_ascii_lowercase();
                     let n = n.strip_prefix('.').map(|x| format!("*.{x}")).unwrap_or(n);
                     names.push((n, d.file, a.range));
                 }

@@ -128,7 +128,7 @@ impl Rule for DuplicateUpstream {
             }
             let Some(name) = d.args.first() else { continue };
             // nginx compares upstream names without regard to case.
-            let key = (d.parent.0, name.value.to_ascii_lowercase());
+            let key = (d.parent.0, name.value.as_str().to_ascii_lowercase());
             if let Some(prev) = seen.get(&key) {
                 let p = model.directive(*prev);
                 out.push(

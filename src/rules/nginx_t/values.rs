@@ -123,7 +123,7 @@ impl Rule for DirectiveDuplicate {
         let mut first: Vec<Vec<(usize, crate::model::nginx::DirectiveId)>> =
             vec![Vec::new(); model.blocks.len()];
         let root_slot = crate::model::nginx_directives::lookup("root").as_ptr() as usize;
-        let mut formats: HashMap<(u32, String), crate::model::nginx::DirectiveId> = HashMap::new();
+        let mut formats: HashMap<(u32, &str), crate::model::nginx::DirectiveId> = HashMap::new();
         for (v, spec) in accepted(cx).iter().copied() {
             let d = model.directive(v.id);
             if d.name == "log_format" {
@@ -133,7 +133,7 @@ impl Rule for DirectiveDuplicate {
                     .find(|b| model.block(*b).kind == crate::model::nginx::BlockKind::Http)
                     .unwrap_or(d.parent);
                 let Some(name) = d.args.first() else { continue };
-                if let Some(prev) = formats.get(&(http.0, name.value.clone())) {
+                if let Some(prev) = formats.get(&(http.0, name.value.as_str())) {
                     let p = model.directive(*prev);
                     out.push(
                         Diagnostic::new(
@@ -150,7 +150,7 @@ impl Rule for DirectiveDuplicate {
                         ),
                     );
                 } else {
-                    formats.insert((http.0, name.value.clone()), v.id);
+                    formats.insert((http.0, name.value.as_str()), v.id);
                 }
                 continue;
             }
