@@ -105,8 +105,7 @@ fn module_of(name: &str) -> Option<usize> {
 /// Which of [`MODULES`] `block` writes a buffer directive of itself, as bits (a block that
 /// writes none has its parent's values, checked there). One pass over the block's items.
 pub fn modules_set(m: &NginxModel, block: BlockId) -> u8 {
-    m.block(block)
-        .items
+    m.items(block)
         .iter()
         .filter_map(|d| module_of(&m.directive(*d).name))
         .fold(0, |acc, i| acc | 1 << i)

@@ -135,7 +135,7 @@ pub fn variable_values(model: &NginxModel, block: BlockId, name: &str) -> Option
             continue;
         }
         found = true;
-        for line in &model.block(body).items {
+        for line in model.items(body) {
             let line = model.directive(*line);
             // In a map body the "name" is the key and the first argument the value;
             // `hostnames`, `volatile` and `include` lines carry no value.

@@ -42,8 +42,7 @@ impl Rule for UpstreamNoUsableServer {
             let servers: Vec<_> = m.here(up, "server").collect();
             let name = m.directive(uid).arg(0).unwrap_or("").to_string();
             let message = if servers.is_empty() {
-                if m.block(up)
-                    .items
+                if m.items(up)
                     .iter()
                     .any(|d| DYNAMIC.contains(&m.directive(*d).name.as_ref()))
                 {

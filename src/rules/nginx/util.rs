@@ -150,8 +150,8 @@ pub fn insert_line(m: &NginxModel, files: &Files, block: BlockId, line: &str) ->
     let b = m.block(block);
     let nl = m.newline(b.file);
     let indent = m.child_indent(block);
-    let last = b
-        .items
+    let last = m
+        .items(block)
         .iter()
         .rev()
         .map(|d| m.directive(*d))

@@ -169,7 +169,7 @@ pub fn map_errors(model: &NginxModel, map: &Directive) -> Vec<(usize, Option<usi
     }
     let mut has_default = false;
     let mut keys: Vec<String> = Vec::new();
-    for (n, id) in model.block(body).items.iter().enumerate() {
+    for (n, id) in model.items(body).iter().enumerate() {
         let line = model.directive(*id);
         let nargs = line.args.len();
         let ok = match line.name.as_ref() {

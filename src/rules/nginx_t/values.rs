@@ -376,7 +376,7 @@ impl Rule for MapInvalid {
             }
             let Some(body) = d.block else { continue };
             for (n, arg, message) in super::handlers::map_errors(model, d) {
-                let (file, range) = match model.block(body).items.get(n) {
+                let (file, range) = match model.items(body).get(n) {
                     Some(line) => {
                         let l = model.directive(*line);
                         (l.file, l.name_range)

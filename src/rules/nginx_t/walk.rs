@@ -70,7 +70,7 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
         };
         let mut stack: Vec<(BlockId, Context, usize)> = vec![(root, ctx, 0)];
         while let Some((block, ctx, i)) = stack.pop() {
-            let Some(&id) = model.block(block).items.get(i) else {
+            let Some(&id) = model.items(block).get(i) else {
                 continue;
             };
             stack.push((block, ctx, i + 1));

@@ -36,10 +36,12 @@ pub fn parse(text: &[u8]) -> NginxTree {
         len,
         ..NginxTree::default()
     };
-    // A rough guess that avoids most reallocations: one token per 6 bytes.
-    tree.tokens.reserve(text.len() / 6 + 4);
-    tree.words.reserve(text.len() / 8 + 4);
-    tree.directives.reserve(text.len() / 24 + 4);
+    // Guesses that avoid most reallocations without holding much unused room (for
+    // thousands of files that room is memory): typical configurations have about one
+    // token per 10 bytes, a word per 15 and a directive per 38.
+    tree.tokens.reserve(text.len() / 9 + 4);
+    tree.words.reserve(text.len() / 13 + 4);
+    tree.directives.reserve(text.len() / 32 + 4);
 
     let mut lexer = Lexer::new(text);
     let mut errors: Vec<SyntaxError> = Vec::new();
