@@ -148,6 +148,30 @@ impl PassKind {
         }
     }
 
+    /// The module's prefix of its directive names (`fastcgi` for `fastcgi_pass`).
+    pub fn module(self) -> &'static str {
+        match self {
+            PassKind::Fastcgi => "fastcgi",
+            PassKind::Proxy => "proxy",
+            PassKind::Uwsgi => "uwsgi",
+            PassKind::Scgi => "scgi",
+            PassKind::Grpc => "grpc",
+            PassKind::Memcached => "memcached",
+        }
+    }
+
+    /// The module's `*_buffer_size` directive (the buffer for the response header).
+    pub fn buffer_size_directive(self) -> &'static str {
+        match self {
+            PassKind::Fastcgi => "fastcgi_buffer_size",
+            PassKind::Proxy => "proxy_buffer_size",
+            PassKind::Uwsgi => "uwsgi_buffer_size",
+            PassKind::Scgi => "scgi_buffer_size",
+            PassKind::Grpc => "grpc_buffer_size",
+            PassKind::Memcached => "memcached_buffer_size",
+        }
+    }
+
     /// The URL schemes the directive accepts (empty when it takes a bare address).
     pub fn schemes(self) -> &'static [&'static str] {
         match self {

@@ -83,32 +83,21 @@ pub fn names(module: &str) -> [&'static str; 5] {
     }
 }
 
-/// The index in [`MODULES`] of the module whose buffer directive `name` is, if it is one.
-fn module_of(name: &str) -> Option<usize> {
-    // Most names belong to no buffer module: look at the first letter before splitting.
-    if !matches!(name.as_bytes().first(), Some(b'p' | b'f' | b'u' | b's')) {
-        return None;
+/// Which of [`MODULES`] each block writes a buffer directive of itself, as bits (a block
+/// that writes none has its parent's values, checked there). Found from the model's
+/// name index: only the blocks holding such a directive are visited.
+fn modules_sets(m: &NginxModel) -> Vec<(BlockId, u8)> {
+    let mut sets: crate::model::hash::FastMap<BlockId, u8> = Default::default();
+    for (bit, module) in MODULES.iter().enumerate() {
+        for name in names(module) {
+            for &id in m.named(name) {
+                *sets.entry(m.directive(id).parent).or_default() |= 1 << bit;
+            }
+        }
     }
-    let (prefix, rest) = name.split_once('_')?;
-    let module = MODULES.iter().position(|m| *m == prefix)?;
-    matches!(
-        rest,
-        "buffer_size"
-            | "buffers"
-            | "busy_buffers_size"
-            | "temp_file_write_size"
-            | "max_temp_file_size"
-    )
-    .then_some(module)
-}
-
-/// Which of [`MODULES`] `block` writes a buffer directive of itself, as bits (a block that
-/// writes none has its parent's values, checked there). One pass over the block's items.
-pub fn modules_set(m: &NginxModel, block: BlockId) -> u8 {
-    m.items(block)
-        .iter()
-        .filter_map(|d| module_of(&m.directive(*d).name))
-        .fold(0, |acc, i| acc | 1 << i)
+    let mut sets: Vec<(BlockId, u8)> = sets.into_iter().collect();
+    sets.sort_unstable_by_key(|(b, _)| *b);
+    sets
 }
 
 /// The effective buffer settings of `module` in `block`; `None` when a value does not parse.
@@ -154,13 +143,9 @@ pub fn checked_sets<'c>(cx: &'c Checker<'_>) -> &'c [(BlockId, &'static str, Buf
 /// [`checked_sets`] for one model.
 pub fn compute_checked_sets(m: &NginxModel) -> Vec<(BlockId, &'static str, Buffers)> {
     let mut out = Vec::new();
-    for (i, blk) in m.blocks.iter().enumerate() {
+    for (block, set) in modules_sets(m) {
+        let blk = m.block(block);
         if !is_loc_level(blk.kind) {
-            continue;
-        }
-        let block = BlockId(i as u32);
-        let set = modules_set(m, block);
-        if set == 0 {
             continue;
         }
         if blk.kind == BlockKind::Http && m.here(block, "server").next().is_none() {

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 /// The module prefix of a pass kind (`proxy`, `fastcgi`, …).
 pub fn prefix(kind: PassKind) -> &'static str {
-    kind.directive().trim_end_matches("_pass")
+    kind.module()
 }
 
 /// Report every set `*_{suffix}` in effect at a pass that is below `min_ms` or above
@@ -25,10 +25,19 @@ pub fn check_timeouts(
 ) {
     let m = &cx.stack.nginx;
     let mut seen = HashSet::new();
+    // The directive name of each pass kind, made once (thousands of passes share a few).
+    let mut names: Vec<(crate::model::nginx_values::PassKind, String)> = Vec::new();
     for (pass, target) in pass_directives(m) {
-        let name = format!("{}_{suffix}", prefix(target.kind));
+        let at = match names.iter().position(|(k, _)| *k == target.kind) {
+            Some(i) => i,
+            None => {
+                names.push((target.kind, format!("{}_{suffix}", prefix(target.kind))));
+                names.len() - 1
+            }
+        };
+        let name = names[at].1.as_str();
         let block = m.directive(pass).parent;
-        let Some((Some(id), ms)) = eff_time(m, block, &name, 60_000) else {
+        let Some((Some(id), ms)) = eff_time(m, block, name, 60_000) else {
             continue;
         };
         let (want, why) = if ms < min_ms {

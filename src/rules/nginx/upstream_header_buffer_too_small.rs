@@ -62,10 +62,10 @@ impl Rule for UpstreamHeaderBufferTooSmall {
                 continue;
             }
             let p = prefix(t.kind);
-            let name = format!("{p}_buffer_size");
+            let name = t.kind.buffer_size_directive();
             let d = m.directive(id);
             let block = d.parent;
-            let Some((set, size)) = eff_size(m, block, &name, PAGE_SIZE) else {
+            let Some((set, size)) = eff_size(m, block, name, PAGE_SIZE) else {
                 continue;
             };
             let words = {

@@ -44,6 +44,10 @@ pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
             None if after.is_empty() => 80,
             None => return Ok(ListenAddr::Other),
         };
+        if host == "::" {
+            // The usual wildcard, already in the form Ipv6Addr prints.
+            return Ok(ListenAddr::Inet(host_port("[::]", port)));
+        }
         return Ok(match host.parse::<Ipv6Addr>() {
             Ok(ip) => ListenAddr::Inet(format!("[{ip}]:{port}")),
             Err(_) => ListenAddr::Other,
@@ -55,12 +59,37 @@ pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
         None => (arg, 80),
     };
     if host == "*" {
-        return Ok(ListenAddr::Inet(format!("0.0.0.0:{port}")));
+        return Ok(ListenAddr::Inet(host_port("0.0.0.0", port)));
     }
+    // An address Ipv4Addr accepts is written the way it prints it (four decimal parts
+    // without leading zeros): the text itself is the key, no formatting needed.
     Ok(match host.parse::<Ipv4Addr>() {
-        Ok(ip) => ListenAddr::Inet(format!("{ip}:{port}")),
+        Ok(_) => ListenAddr::Inet(host_port(host, port)),
         Err(_) => ListenAddr::Other,
     })
+}
+
+/// `host:port`, built directly (listen addresses are keyed once per listen of every
+/// server, and `format!` costs more than the rest of the parse).
+fn host_port(host: &str, port: u16) -> String {
+    let mut s = String::with_capacity(host.len() + 6);
+    s.push_str(host);
+    s.push(':');
+    let mut digits = [0u8; 5];
+    let mut n = port;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
+    s
 }
 
 /// Check the parameters after the address; `Err((index, message))` as nginx words it.
@@ -335,5 +364,32 @@ impl Rule for ConflictingServerName {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod addr_tests {
+    use super::*;
+
+    fn key(arg: &str) -> Option<String> {
+        match parse_listen_addr(arg) {
+            Ok(ListenAddr::Inet(a)) => Some(a),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn listen_addresses_key_as_nginx_compares_them() {
+        assert_eq!(key("80").as_deref(), Some("0.0.0.0:80"));
+        assert_eq!(key("*:8080").as_deref(), Some("0.0.0.0:8080"));
+        assert_eq!(key("127.0.0.1").as_deref(), Some("127.0.0.1:80"));
+        assert_eq!(key("10.0.0.1:65535").as_deref(), Some("10.0.0.1:65535"));
+        assert_eq!(key("[::1]:9000").as_deref(), Some("[::1]:9000"));
+        assert_eq!(key("[0:0::1]").as_deref(), Some("[::1]:80"));
+        // Leading zeros are not an address nginx and Rust agree on: not keyed.
+        assert_eq!(key("010.0.0.1:80"), None);
+        assert_eq!(key("example.com:80"), None);
+        assert!(parse_listen_addr("127.0.0.1:0").is_err());
+        assert!(parse_listen_addr("127.0.0.1:70000").is_err());
     }
 }
