@@ -175,7 +175,7 @@ pub struct NginxModel {
     pub crlf_files: std::collections::HashSet<FileId>,
     /// (http block, lowercased name) → upstream block, built on first use: configurations
     /// with thousands of upstreams are looked up once per `*_pass`.
-    upstream_index: std::sync::OnceLock<std::collections::HashMap<(BlockId, String), BlockId>>,
+    upstream_index: std::sync::OnceLock<UpstreamIndex>,
     /// Directives by name in each block with more than [`BIG_BLOCK`] items, built on first use
     /// (after loading: the model is not changed once rules run).
     big_block_index: std::sync::OnceLock<BigBlockIndex>,
@@ -196,6 +196,10 @@ struct ItemIndex {
     start: Vec<u32>,
     ids: Vec<DirectiveId>,
 }
+
+/// http block → lowercased upstream name → the upstream block.
+type UpstreamIndex =
+    crate::model::hash::FastMap<BlockId, crate::model::hash::FastMap<String, BlockId>>;
 
 /// What parsing a `*_pass` argument gave.
 pub type PassParse = Result<PassTarget, PassError>;
@@ -572,18 +576,28 @@ impl NginxModel {
     /// directly in block `http` (includes expanded).
     pub fn upstream_in(&self, http: BlockId, name: &str) -> Option<BlockId> {
         let index = self.upstream_index.get_or_init(|| {
-            let mut map = std::collections::HashMap::new();
-            for d in &self.directives {
+            let mut map = UpstreamIndex::default();
+            for &id in self.named("upstream") {
+                let d = self.directive(id);
                 let (Some(b), Some(n)) = (d.block, d.arg(0)) else {
                     continue;
                 };
-                if d.name == "upstream" && self.block(b).kind == BlockKind::Upstream {
-                    map.entry((d.parent, n.to_ascii_lowercase())).or_insert(b);
+                if self.block(b).kind == BlockKind::Upstream {
+                    map.entry(d.parent)
+                        .or_default()
+                        .entry(n.to_ascii_lowercase())
+                        .or_insert(b);
                 }
             }
             map
         });
-        index.get(&(http, name.to_ascii_lowercase())).copied()
+        let by_name = index.get(&http)?;
+        // nginx compares upstream names without regard to case; most are lowercase already.
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            by_name.get(name.to_ascii_lowercase().as_str()).copied()
+        } else {
+            by_name.get(name).copied()
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! reporting their insides would only add noise.
 
 use crate::config::Config;
+use crate::model::hash::FastMap;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_directives::{check_specs, lookup, Context, DirectiveSpec, Verdict};
 
@@ -63,7 +64,19 @@ pub fn walk<'c>(cx: &'c crate::rules::Checker<'_>) -> &'c [Visit] {
 
 /// Every directive of `model` the table checks, with its context and verdict.
 pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(model.directives.len());
+    // What depends on the name alone, once per name: names nginx knows are the table's
+    // own strings (see `intern_name`), so their address identifies them.
+    let mut per_name: FastMap<usize, NameFacts> = FastMap::default();
+    let facts_of = |name: &str| -> NameFacts {
+        let specs = lookup(name);
+        NameFacts {
+            extra: is_extra(config, name),
+            specs,
+            missing_module: super::directive::missing_module_of(model, specs).is_some(),
+            in_version: super::directive::in_version_of(config, specs),
+        }
+    };
     for &root in &model.roots {
         let Some(ctx) = context_of(model.block(root).kind) else {
             continue;
@@ -75,18 +88,24 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
             };
             stack.push((block, ctx, i + 1));
             let d = model.directive(id);
-            if is_extra(config, &d.name) {
+            let facts = match &d.name {
+                std::borrow::Cow::Borrowed(known) => *per_name
+                    .entry(known.as_ptr() as usize)
+                    .or_insert_with(|| facts_of(known)),
+                std::borrow::Cow::Owned(other) => facts_of(other),
+            };
+            if facts.extra {
                 continue;
             }
-            let specs = lookup(&d.name);
+            let specs = facts.specs;
             let verdict = check_specs(specs, ctx, d.args.len(), d.block.is_some());
             out.push(Visit {
                 id,
                 ctx,
                 verdict,
                 specs,
-                missing_module: super::directive::missing_module_of(model, specs).is_some(),
-                in_version: super::directive::in_version_of(config, specs),
+                missing_module: facts.missing_module,
+                in_version: facts.in_version,
             });
             let Some(inner) = d.block else { continue };
             if matches!(verdict, Verdict::Unknown | Verdict::NotAllowedHere) {
@@ -105,6 +124,15 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
         }
     }
     out
+}
+
+/// What the walk needs to know of a directive name, whatever its place.
+#[derive(Clone, Copy)]
+struct NameFacts {
+    extra: bool,
+    specs: &'static [DirectiveSpec],
+    missing_module: bool,
+    in_version: bool,
 }
 
 /// The byte offset nginx's line number points at for a directive: its `;` or its `{`.

@@ -154,7 +154,7 @@ pub fn nginx_user(model: &NginxModel, config: &Config) -> NginxUser {
             if let Some(u) = d.args.first() {
                 let group = d.arg(1).unwrap_or(&u.value).to_string();
                 return NginxUser {
-                    user: u.value.to_string(),
+                    user: u.value.as_str().to_owned(),
                     group,
                     span: Some((d.file, u.range)),
                     how: "nginx's `user` directive",
@@ -228,7 +228,7 @@ pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
                             kind,
                             block: d.parent,
                             endpoint: endpoint.clone(),
-                            text: a.value.to_string(),
+                            text: a.value.as_str().to_owned(),
                             file: s.file,
                             range: a.range,
                             upstream: Some(up),
@@ -289,7 +289,7 @@ fn site(
         kind,
         block: d.parent,
         endpoint,
-        text: arg.value.to_string(),
+        text: arg.value.as_str().to_owned(),
         file: d.file,
         range: arg.range,
         upstream: None,
