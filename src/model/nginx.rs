@@ -107,6 +107,56 @@ pub struct Arg {
     pub quoted: bool,
 }
 
+/// The arguments of one directive: a range of a list shared by the directives of one file
+/// (and by every model directive made from that file, however often it is included), so
+/// a configuration costs one list per file rather than one per directive. Derefs to the
+/// slice of [`Arg`]s.
+#[derive(Clone, Debug, Default)]
+pub struct Args {
+    all: std::sync::Arc<Vec<Arg>>,
+    start: u32,
+    end: u32,
+}
+
+impl Args {
+    /// The arguments `start..end` of a file's shared list.
+    pub fn range_of(all: &std::sync::Arc<Vec<Arg>>, start: usize, end: usize) -> Args {
+        let end = end.min(all.len());
+        Args {
+            all: std::sync::Arc::clone(all),
+            start: start.min(end) as u32,
+            end: end as u32,
+        }
+    }
+}
+
+impl std::ops::Deref for Args {
+    type Target = [Arg];
+
+    fn deref(&self) -> &[Arg] {
+        &self.all[self.start as usize..self.end as usize]
+    }
+}
+
+impl From<Vec<Arg>> for Args {
+    fn from(all: Vec<Arg>) -> Args {
+        let end = all.len() as u32;
+        Args {
+            all: std::sync::Arc::new(all),
+            start: 0,
+            end,
+        }
+    }
+}
+
+impl PartialEq for Args {
+    fn eq(&self, other: &Args) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Args {}
+
 /// One directive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Directive {
@@ -116,7 +166,7 @@ pub struct Directive {
     /// The bytes of the name.
     pub name_range: TextRange,
     /// The arguments (shared by every expansion of a file that is included many times).
-    pub args: std::sync::Arc<[Arg]>,
+    pub args: Args,
     /// The file the directive is written in.
     pub file: FileId,
     /// The whole directive, from its name to its `;` or closing `}`.

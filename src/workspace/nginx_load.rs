@@ -4,7 +4,7 @@
 use super::source::StackSource;
 use super::{LoadError, Workspace};
 use crate::model::hash::FastMap;
-use crate::model::nginx::{intern_name, Arg, BlockId, BlockKind, Directive, NginxModel};
+use crate::model::nginx::{intern_name, Arg, Args, BlockId, BlockKind, Directive, NginxModel};
 use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
 use std::borrow::Cow;
@@ -301,8 +301,15 @@ fn build_model(
 /// the file is included (fastcgi_params in every vhost): built once per file.
 struct Template {
     name: Cow<'static, str>,
-    args: Arc<[Arg]>,
+    args: Args,
     indent: Option<Cow<'static, str>>,
+}
+
+/// A template before its file's argument list is complete: where its arguments start.
+struct Part {
+    name: Cow<'static, str>,
+    indent: Option<Cow<'static, str>>,
+    start: usize,
 }
 
 /// The templates of every directive of every walked file, by file index and tree
@@ -312,22 +319,39 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
     let of_file = |l: &Option<Loaded>| -> Vec<Template> {
         let Some(l) = l else { return Vec::new() };
         let text: &[u8] = &files.get(l.file).text;
-        l.tree
-            .all(text)
-            .map(|d| {
-                let args: Vec<Arg> = d
-                    .args()
-                    .map(|w| Arg {
-                        value: compact_str::CompactString::from(w.as_str()),
-                        range: w.range(),
-                        quoted: w.quote() != crate::syntax::nginx::Quote::None,
-                    })
-                    .collect();
-                Template {
-                    name: intern_name(&d.name()),
-                    args: args.into(),
-                    indent: d.indentation().map(crate::model::nginx::intern_indent),
-                }
+        // Every argument of the file in one list; each directive keeps its range.
+        // Each directive has one name word; the other words are arguments.
+        let arg_count = l.tree.word_count().saturating_sub(l.tree.directive_count());
+        let mut all: Vec<Arg> = Vec::with_capacity(arg_count);
+        let mut parts: Vec<Part> = Vec::with_capacity(l.tree.directive_count());
+        for d in l.tree.all(text) {
+            let start = all.len();
+            all.extend(d.args().map(|w| Arg {
+                value: compact_str::CompactString::from(w.as_str()),
+                range: w.range(),
+                quoted: w.quote() != crate::syntax::nginx::Quote::None,
+            }));
+            parts.push(Part {
+                name: intern_name(&d.name()),
+                indent: d.indentation().map(crate::model::nginx::intern_indent),
+                start,
+            });
+        }
+        // The list is shared once it is complete: each template takes its range.
+        let all = Arc::new(all);
+        let ends: Vec<usize> = parts
+            .iter()
+            .skip(1)
+            .map(|p| p.start)
+            .chain(std::iter::once(all.len()))
+            .collect();
+        parts
+            .into_iter()
+            .zip(ends)
+            .map(|(p, end)| Template {
+                name: p.name,
+                args: Args::range_of(&all, p.start, end),
+                indent: p.indent,
             })
             .collect()
     };

@@ -129,6 +129,11 @@ impl NginxTree {
         d.span.end = close.map_or(eof, |c| c.end);
     }
 
+    /// How many words (names and arguments) the file has.
+    pub fn word_count(&self) -> usize {
+        self.words.len()
+    }
+
     /// Number of directives.
     pub fn directive_count(&self) -> usize {
         self.directives.len()
