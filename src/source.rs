@@ -267,6 +267,26 @@ impl Files {
         id
     }
 
+    /// Make room for `n` more files (a walk knows how many it read).
+    pub fn reserve(&mut self, n: usize) {
+        self.files.reserve(n);
+        self.by_path.reserve(n);
+    }
+
+    /// The id of the file with `file`'s path, adding `file` when there is none; true when
+    /// it was added. One hash of the path either way.
+    pub fn find_or_add(&mut self, file: SourceFile) -> (FileId, bool) {
+        let next = FileId(self.files.len() as u32);
+        match self.by_path.entry(file.path.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => (*e.get(), false),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(next);
+                self.files.push(file);
+                (next, true)
+            }
+        }
+    }
+
     /// The file with this id.
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]

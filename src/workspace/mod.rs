@@ -95,6 +95,7 @@ impl Workspace {
                 continue;
             }
             let ids = nginx_load::load_root(&mut ws, source, &input.path, plan.prefix.as_deref());
+            reached.reserve(ids.len());
             for id in ids {
                 reached.insert(ws.files.get(id).path.clone());
             }
@@ -127,11 +128,10 @@ impl Workspace {
 
     /// Add a file (or find it when it was read already) and return its id.
     pub fn add_file(&mut self, path: PathBuf, text: Vec<u8>, kind: FileKind) -> FileId {
-        if let Some(id) = self.files.find(&path) {
-            return id;
+        let (id, added) = self.files.find_or_add(SourceFile::new(path, text));
+        if added {
+            self.kinds.push((id, kind));
         }
-        let id = self.files.add(SourceFile::new(path, text));
-        self.kinds.push((id, kind));
         id
     }
 

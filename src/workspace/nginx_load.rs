@@ -48,7 +48,9 @@ pub fn load_root(
         }
     };
     let mut visited: Vec<Option<Loaded>> = Vec::new();
-    let mut ids: Vec<FileId> = Vec::new();
+    let mut ids: Vec<FileId> = Vec::with_capacity(raw.len());
+    ws.files.reserve(raw.len());
+    ws.kinds.reserve(raw.len());
     for v in raw {
         let file = ws.add_file(source.map(&v.path), v.text, FileKind::Nginx);
         if visited.len() <= v.index {
@@ -319,6 +321,8 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
     let of_file = |l: &Option<Loaded>| -> Vec<Template> {
         let Some(l) = l else { return Vec::new() };
         let text: &[u8] = &files.get(l.file).text;
+        // One UTF-8 check of the whole file spares one per word.
+        let whole = std::str::from_utf8(text).ok();
         // Every argument of the file in one list; each directive keeps its range.
         // Each directive has one name word; the other words are arguments.
         let arg_count = l.tree.word_count().saturating_sub(l.tree.directive_count());
@@ -327,7 +331,10 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
         for d in l.tree.all(text) {
             let start = all.len();
             all.extend(d.args().map(|w| Arg {
-                value: compact_str::CompactString::from(w.as_str()),
+                value: match whole.and_then(|t| w.str_in(t)) {
+                    Some(s) => compact_str::CompactString::from(s),
+                    None => compact_str::CompactString::from(w.as_str()),
+                },
                 range: w.range(),
                 quoted: w.quote() != crate::syntax::nginx::Quote::None,
             }));

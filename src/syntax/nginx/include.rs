@@ -649,6 +649,7 @@ pub fn walk(
                 matches.sort_by_key(|a| path_bytes(a));
                 matches.dedup();
                 let first_new = result.paths.len();
+                index_of.reserve(matches.len());
                 for m in matches {
                     targets.push(intern(&mut index_of, &mut result.paths, m));
                 }
@@ -720,13 +721,16 @@ fn intern(
     paths: &mut Vec<PathBuf>,
     path: PathBuf,
 ) -> usize {
-    if let Some(&i) = index_of.get(&path) {
-        return i;
+    // One hash of the path whether it is new or not.
+    match index_of.entry(path) {
+        std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+        std::collections::hash_map::Entry::Vacant(e) => {
+            let i = paths.len();
+            paths.push(e.key().clone());
+            e.insert(i);
+            i
+        }
     }
-    let i = paths.len();
-    paths.push(path.clone());
-    index_of.insert(path, i);
-    i
 }
 
 /// nginx tests a pattern with `strpbrk(file, "*?[")`.

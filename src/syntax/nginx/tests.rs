@@ -96,6 +96,11 @@ fn raw_spans_and_quote_kinds_are_kept() {
     assert_eq!(a[2].raw(), br#"d\"e"#);
     assert!(a[2].is_escaped());
     assert_eq!(a[2].as_str(), r#"d"e"#);
+    // Slices of the validated file agree with as_str where no decoding is needed.
+    let whole = std::str::from_utf8(src).unwrap();
+    assert_eq!(a[0].str_in(whole), Some("X-A"));
+    assert_eq!(a[1].str_in(whole), Some("b c"));
+    assert_eq!(a[2].str_in(whole), None);
     assert_eq!(d.arg_str(1).as_deref(), Some("b c"));
     assert_eq!(d.arg_str(3), None);
     assert!(matches!(d.end(), DirectiveEnd::Semicolon(r) if r.start as usize == src.len() - 1));

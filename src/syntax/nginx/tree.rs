@@ -542,6 +542,16 @@ impl<'a> WordRef<'a> {
         }
     }
 
+    /// The value as a slice of `whole` (the file's text as a `str`) when it needs no
+    /// decoding (no escapes): a caller that validated the file once need not validate
+    /// each word again.
+    pub fn str_in<'t>(&self, whole: &'t str) -> Option<&'t str> {
+        if self.token.escaped {
+            return None;
+        }
+        whole.get(self.content_range().as_range())
+    }
+
     /// The value as (lossy) UTF-8.
     pub fn as_str(&self) -> Cow<'a, str> {
         match self.value() {
