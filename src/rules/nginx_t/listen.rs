@@ -9,6 +9,7 @@ use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
+use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The address part of a `listen`, as nginx prints it (`0.0.0.0:80`, `[::]:443`).
@@ -150,36 +151,41 @@ fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
 /// servers of every http block, in reading order.
 pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
     let model = &cx.stack.nginx;
-    // The accepted listens of each server, grouped once (a scan per server is quadratic).
-    let mut listens: FastMap<BlockId, Vec<DirectiveId>> = FastMap::default();
-    for l in http_listens(cx) {
-        listens
-            .entry(model.directive(l).parent)
-            .or_default()
-            .push(l);
-    }
+    // One pass over nginx's reading order: a server's opening comes before its listens.
     let mut out: Vec<(BlockId, Vec<String>)> = Vec::new();
+    let mut listened: Vec<bool> = Vec::new();
+    let mut index: FastMap<BlockId, usize> = FastMap::default();
     for v in walk(cx).iter().copied() {
-        let d = model.directive(v.id);
-        let Some(b) = d.block else { continue };
-        if model.block(b).kind != BlockKind::Server || !matches!(v.verdict, Verdict::Ok(_)) {
+        if !matches!(v.verdict, Verdict::Ok(_)) {
             continue;
         }
-        let mut addrs = Vec::new();
-        let mut any = false;
-        for l in listens.get(&b).map_or(&[][..], Vec::as_slice) {
-            any = true;
-            if let Some(Ok(ListenAddr::Inet(a))) = model.directive(*l).arg(0).map(parse_listen_addr)
-            {
-                if !addrs.contains(&a) {
-                    addrs.push(a);
-                }
+        let d = model.directive(v.id);
+        if let Some(b) = d.block {
+            if model.block(b).kind == BlockKind::Server {
+                index.insert(b, out.len());
+                out.push((b, Vec::new()));
+                listened.push(false);
+            }
+            continue;
+        }
+        if d.name != "listen" {
+            continue;
+        }
+        let Some(&at) = index.get(&d.parent) else {
+            continue;
+        };
+        listened[at] = true;
+        if let Some(Ok(ListenAddr::Inet(a))) = d.arg(0).map(parse_listen_addr) {
+            let addrs = &mut out[at].1;
+            if !addrs.contains(&a) {
+                addrs.push(a);
             }
         }
+    }
+    for ((_, addrs), any) in out.iter_mut().zip(listened) {
         if !any {
             addrs.push("0.0.0.0:80".to_string());
         }
-        out.push((b, addrs));
     }
     out
 }
@@ -316,25 +322,39 @@ impl Rule for ConflictingServerName {
         for (server, addrs) in server_addresses(cx) {
             let http = model.block(server).parent.unwrap_or(server);
             // The names with the place to point at; a server without server_name has "".
-            let mut names: Vec<(String, crate::source::FileId, crate::source::TextRange)> =
-                Vec::new();
+            let mut names: Vec<(
+                Cow<'_, str>,
+                crate::source::FileId,
+                crate::source::TextRange,
+            )> = Vec::new();
+            let mut has_server_name = false;
             for sn in model.here(server, "server_name") {
+                has_server_name = true;
                 let d = model.directive(sn);
                 for a in d.args.iter() {
-                    if a.value.starts_with('~') || a.value.contains('$') {
+                    let v = a.value.as_str();
+                    if v.starts_with('~') || v.contains('$') {
                         continue;
                     }
-                    let n = a.value.as_str().to_ascii_lowercase();
-                    let n = n.strip_prefix('.').map(|x| format!("*.{x}")).unwrap_or(n);
+                    // nginx compares names without regard to case; most are lowercase.
+                    let n: Cow<'_, str> = if v.bytes().any(|b| b.is_ascii_uppercase()) {
+                        Cow::Owned(v.to_ascii_lowercase())
+                    } else {
+                        Cow::Borrowed(v)
+                    };
+                    let n = match n.strip_prefix('.') {
+                        Some(x) => Cow::Owned(format!("*.{x}")),
+                        None => n,
+                    };
                     names.push((n, d.file, a.range));
                 }
             }
-            if model.here(server, "server_name").next().is_none() {
+            if !has_server_name {
                 let Some(open) = model.block(server).directive else {
                     continue;
                 };
                 let d = model.directive(open);
-                names.push((String::new(), d.file, d.name_range));
+                names.push((Cow::Borrowed(""), d.file, d.name_range));
             }
             servers.push((server, http, addrs, names));
         }
@@ -343,7 +363,7 @@ impl Rule for ConflictingServerName {
             let (server, http) = (*server, *http);
             for addr in addrs {
                 for (name, file, range) in names {
-                    let key = (http, addr.as_str(), name.as_str());
+                    let key = (http, addr.as_str(), name.as_ref());
                     if let Some(prev) = claimed.get(&key) {
                         if *prev == server {
                             continue;

@@ -207,7 +207,19 @@ struct Batch {
 
 impl Batch {
     fn start(first: usize, paths: Vec<PathBuf>, open: Arc<dyn SharedOpen>, workers: usize) -> Self {
-        let slots = paths.iter().map(|_| Slot::Waiting).collect();
+        let mut slots: Vec<Slot> = paths.iter().map(|_| Slot::Waiting).collect();
+        // When the first file is in the page cache, the others most likely are too
+        // (a glob's files are read and evicted together): advising each one would only
+        // cost a system call per file.
+        let mut advised = 0;
+        if let Some(first) = paths.first() {
+            if let Ok(file) = open.open(first) {
+                if in_page_cache(&file) {
+                    advised = paths.len();
+                }
+                slots[0] = Slot::Opened(file);
+            }
+        }
         let shared = Arc::new(Shared {
             paths,
             open,
@@ -215,7 +227,7 @@ impl Batch {
                 slots,
                 next: 0,
                 taken: 0,
-                advised: 0,
+                advised,
                 stop: false,
                 idle_workers: 0,
                 walk_waits: false,
@@ -395,6 +407,24 @@ pub(crate) fn read_exact_size(mut file: File, scratch: &mut Vec<u8>) -> io::Resu
         ));
     }
     Ok(text)
+}
+
+/// True when the file's first byte can be read without waiting for the device.
+#[cfg(target_os = "linux")]
+fn in_page_cache(file: &File) -> bool {
+    let mut byte = [0u8; 1];
+    rustix::io::preadv2(
+        file,
+        &mut [std::io::IoSliceMut::new(&mut byte)],
+        0,
+        rustix::io::ReadWriteFlags::NOWAIT,
+    )
+    .is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn in_page_cache(_file: &File) -> bool {
+    false
 }
 
 /// Ask the kernel to start reading the whole file into the page cache.
