@@ -54,6 +54,16 @@ impl Suppression {
 /// The marker that starts a suppression inside a comment.
 const MARKER: &str = "gatelint:";
 
+/// True when a comment (with its `#` or `;`) is a suppression, well formed or not: the
+/// cheap test that lets a loader skip files without any.
+pub fn is_marked(comment: &[u8]) -> bool {
+    let skip = comment
+        .iter()
+        .position(|b| !matches!(b, b'#' | b';' | b' ' | b'\t'))
+        .unwrap_or(comment.len());
+    comment[skip..].starts_with(MARKER.as_bytes())
+}
+
 /// Find the suppressions of one file. `comments` are the comment ranges (including the `#`
 /// or `;`), `items` the ranges of every directive or entry (nested ones too, any order).
 /// Malformed suppression comments are returned as `(range, message)` errors.
@@ -180,6 +190,16 @@ fn covered_range(text: &[u8], comment: TextRange, items: &[TextRange]) -> TextRa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn marked_comments_are_told_apart_cheaply() {
+        assert!(is_marked(b"# gatelint: ignore[x]"));
+        assert!(is_marked(b";\tgatelint: nope"));
+        assert!(is_marked(b"#gatelint:"));
+        assert!(!is_marked(b"# plain comment about gatelint:"));
+        assert!(!is_marked(b"# gatelint ignore[x]"));
+        assert!(!is_marked(b"#"));
+    }
 
     fn find(text: &str, comments: &[(usize, usize)], items: &[(usize, usize)]) -> Vec<Suppression> {
         let c: Vec<_> = comments

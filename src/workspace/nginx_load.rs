@@ -62,8 +62,12 @@ pub fn load_root(
     // Syntax errors of every file (once per file, however often it is reached).
     for l in visited.iter().flatten() {
         ws.record_nginx_syntax(l.file, &l.tree);
-        if !l.tree.comments().is_empty() {
-            let text = &ws.files.get(l.file).text;
+        let text = &ws.files.get(l.file).text;
+        if l.tree
+            .comments()
+            .iter()
+            .any(|c| crate::suppress::is_marked(&text[c.as_range()]))
+        {
             let items: Vec<_> = l.tree.all(text).map(|d| d.span()).collect();
             ws.record_suppressions(l.file, l.tree.comments(), &items);
         }
@@ -96,15 +100,19 @@ pub fn load_root(
         }
     }
     // Which files each include directive pulls in, by (file index, directive id).
-    let mut targets: FastMap<(usize, u32), Vec<usize>> = FastMap::default();
+    let mut targets: FastMap<(usize, u32), &[usize]> = FastMap::default();
+    targets.reserve(result.includes.len());
     for inc in &result.includes {
         targets
             .entry((inc.from, inc.directive.0))
-            .or_default()
-            .extend(inc.targets.iter().copied());
+            .or_insert(&inc.targets);
     }
     if let Some(Some(root)) = visited.first() {
         let mut model = std::mem::take(&mut ws.stack.nginx);
+        // Room for the whole expansion at once: growing a list of 100 000 directives
+        // step by step copies it again and again, into fresh memory each time.
+        let expected = expanded_count(&visited, &result.includes);
+        model.directives.reserve(expected.min(MAX_MODEL_DIRECTIVES));
         build_model(
             &mut model,
             &ws.files,
@@ -116,6 +124,50 @@ pub fn load_root(
         ws.stack.nginx = model;
     }
     ids
+}
+
+/// How many directives expanding the root (file 0) makes: each file's own, plus those of
+/// the files its includes pull in, counted once per inclusion. Chains deeper than
+/// [`MAX_INCLUDE_DEPTH`] (and cycles) count nothing past the cut, as the expansion does.
+fn expanded_count(
+    visited: &[Option<Loaded>],
+    includes: &[crate::syntax::nginx::include::Include],
+) -> usize {
+    let n = visited.len();
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for inc in includes {
+        if let Some(e) = edges.get_mut(inc.from) {
+            e.extend(inc.targets.iter().copied().filter(|t| *t < n));
+        }
+    }
+    let own = |i: usize| visited[i].as_ref().map_or(0, |l| l.tree.directive_count());
+    // Totals by file, computed children first with an explicit stack (no recursion).
+    let mut total: Vec<Option<usize>> = vec![None; n];
+    let mut on_path = vec![false; n];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    if n > 0 {
+        stack.push((0, 0));
+        on_path[0] = true;
+    }
+    while let Some(&mut (file, ref mut next)) = stack.last_mut() {
+        if let Some(&t) = edges[file].get(*next) {
+            *next += 1;
+            if total[t].is_none() && !on_path[t] && stack.len() < MAX_INCLUDE_DEPTH {
+                on_path[t] = true;
+                stack.push((t, 0));
+            }
+            continue;
+        }
+        let sum = own(file)
+            + edges[file]
+                .iter()
+                .map(|&t| total[t].unwrap_or(0))
+                .fold(0usize, usize::saturating_add);
+        total[file] = Some(sum);
+        on_path[file] = false;
+        stack.pop();
+    }
+    total.first().copied().flatten().unwrap_or(0)
 }
 
 /// Load a fragment that no root included, in the context its top-level directives imply.
@@ -188,7 +240,7 @@ fn build_model(
     model: &mut NginxModel,
     files: &Files,
     visited: &[Option<Loaded>],
-    targets: &FastMap<(usize, u32), Vec<usize>>,
+    targets: &FastMap<(usize, u32), &[usize]>,
     root: &Loaded,
     kind: BlockKind,
 ) {
@@ -399,4 +451,54 @@ fn is_crlf(text: &[u8]) -> bool {
 /// Parse one nginx text and say whether it has no syntax error (for the fix loop).
 pub fn parses(file: &SourceFile) -> bool {
     crate::syntax::nginx::parse(&file.text).errors.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::nginx::WalkOptions;
+
+    #[test]
+    fn the_expansion_is_counted_before_it_is_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let files = [
+            (
+                "nginx.conf",
+                "events {}\nhttp {\n  server { include a.conf; listen 80; }\n  server { include a.conf; }\n  include loop.conf;\n}\n",
+            ),
+            ("a.conf", "location / { include b.conf; }\nindex i;\n"),
+            ("b.conf", "fastcgi_param A b;\nfastcgi_param C d;\n"),
+            ("loop.conf", "include loop.conf;\nmap $a $b { default 0; }\n"),
+        ];
+        for (name, text) in files {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        let main = d.join("nginx.conf");
+        let mut source = StackSource::new(None);
+        let mut visited: Vec<Option<Loaded>> = Vec::new();
+        let result = crate::syntax::nginx::walk(
+            &main,
+            None,
+            &mut source,
+            WalkOptions::default(),
+            &mut |v| {
+                if visited.len() <= v.index {
+                    visited.resize_with(v.index + 1, || None);
+                }
+                visited[v.index] = Some(Loaded {
+                    file: FileId(v.index as u32),
+                    tree: v.tree,
+                });
+            },
+        )
+        .unwrap();
+        let counted = expanded_count(&visited, &result.includes);
+        let mut ws = Workspace::default();
+        let mut source = StackSource::new(None);
+        load_root(&mut ws, &mut source, &main, None);
+        assert_eq!(counted, ws.stack.nginx.directives.len());
+        // nginx.conf 8 + twice (a.conf 3 + b.conf 2) + loop.conf 3 (its self-include cut).
+        assert_eq!(counted, 8 + 2 * (3 + 2) + 3);
+    }
 }
