@@ -63,13 +63,6 @@ pub struct Checker<'a> {
 pub struct Shared {
     /// Every nginx directive with its context and the directive table's verdict.
     pub nginx_visits: std::sync::OnceLock<Vec<nginx_t::walk::Visit>>,
-    /// The visits nginx accepts, with their table entry (the value checks start there).
-    pub nginx_accepted: std::sync::OnceLock<
-        Vec<(
-            nginx_t::walk::Visit,
-            &'static crate::model::nginx_directives::DirectiveSpec,
-        )>,
-    >,
     /// Every address every `*_pass` sends to, upstream blocks resolved.
     pub pass_sites: std::sync::OnceLock<Vec<stack::context::PassSite>>,
     /// The blocks where nginx checks buffer relations ([`nginx::buffers::checked_sets`]).

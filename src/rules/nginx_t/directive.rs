@@ -103,12 +103,12 @@ impl Rule for UnknownDirective {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         for v in walk(cx).iter().copied() {
-            if v.verdict != Verdict::Unknown && !v.missing_module {
+            if v.verdict() != Verdict::Unknown && !v.missing_module {
                 continue;
             }
             let d = model.directive(v.id);
             let message = format!("unknown directive \"{}\"", d.name);
-            if v.verdict == Verdict::Unknown {
+            if v.verdict() == Verdict::Unknown {
                 let mut diag =
                     Diagnostic::new(UNKNOWN.id, UNKNOWN.severity, d.file, d.name_range, message);
                 if let Some(rest) = d.name.strip_prefix(BOM) {
@@ -123,7 +123,7 @@ impl Rule for UnknownDirective {
                     );
                 }
                 out.push(diag);
-            } else if let Some(spec) = missing_module_of(model, v.specs) {
+            } else if let Some(spec) = missing_module_of(model, v.specs()) {
                 let need = match spec.origin {
                     Origin::ThirdParty { module } => {
                         format!("the third-party module {module}, which must be compiled in or loaded with `load_module`")
@@ -190,7 +190,7 @@ impl Rule for UnavailableInVersion {
         let model = &cx.stack.nginx;
         for v in visits(cx) {
             let d = model.directive(v.id);
-            let specs = v.specs;
+            let specs = v.specs();
             if specs.is_empty() {
                 continue;
             }
@@ -301,7 +301,7 @@ impl Rule for NotAllowedHere {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         for v in visits_in_version(cx) {
-            if v.verdict != Verdict::NotAllowedHere {
+            if v.verdict() != Verdict::NotAllowedHere {
                 continue;
             }
             let d = model.directive(v.id);
@@ -344,7 +344,7 @@ impl Rule for BlockForm {
         let model = &cx.stack.nginx;
         for v in visits_in_version(cx) {
             let d = model.directive(v.id);
-            let (message, help) = match v.verdict {
+            let (message, help) = match v.verdict() {
                 Verdict::NotTerminated(_) => (
                     format!("directive \"{}\" is not terminated by \";\"", d.name),
                     "a `;` is missing at the end of this directive, so nginx reads the next `{` as part of it",
@@ -391,7 +391,7 @@ impl Rule for InvalidArgumentCount {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         for v in visits_in_version(cx) {
-            let Verdict::InvalidArgCount(spec) = v.verdict else {
+            let Verdict::InvalidArgCount(spec) = v.verdict() else {
                 continue;
             };
             let d = model.directive(v.id);

@@ -140,7 +140,7 @@ fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
     walk(cx)
         .iter()
         .copied()
-        .filter(|v| matches!(v.verdict, Verdict::Ok(_)))
+        .filter(|v| matches!(v.verdict(), Verdict::Ok(_)))
         .filter(|v| model.directive(v.id).name == "listen")
         .filter(|v| model.block(model.directive(v.id).parent).kind == BlockKind::Server)
         .map(|v| v.id)
@@ -156,7 +156,7 @@ pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
     let mut listened: Vec<bool> = Vec::new();
     let mut index: FastMap<BlockId, usize> = FastMap::default();
     for v in walk(cx).iter().copied() {
-        if !matches!(v.verdict, Verdict::Ok(_)) {
+        if !matches!(v.verdict(), Verdict::Ok(_)) {
             continue;
         }
         let d = model.directive(v.id);

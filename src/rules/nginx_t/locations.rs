@@ -63,7 +63,7 @@ impl Rule for DuplicateLocation {
             Default::default();
         for v in walk(cx).iter().copied() {
             let d = model.directive(v.id);
-            if d.name != "location" || !matches!(v.verdict, Verdict::Ok(_)) {
+            if d.name != "location" || !matches!(v.verdict(), Verdict::Ok(_)) {
                 continue;
             }
             let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
@@ -122,7 +122,7 @@ impl Rule for DuplicateUpstream {
             let Some(b) = d.block else { continue };
             let kind = model.block(b).kind;
             if !matches!(kind, BlockKind::Upstream | BlockKind::StreamUpstream)
-                || !matches!(v.verdict, Verdict::Ok(_))
+                || !matches!(v.verdict(), Verdict::Ok(_))
             {
                 continue;
             }

@@ -16,7 +16,7 @@ fn servers(cx: &Checker<'_>) -> Vec<BlockId> {
     walk(cx)
         .iter()
         .copied()
-        .filter(|v| matches!(v.verdict, Verdict::Ok(_)))
+        .filter(|v| matches!(v.verdict(), Verdict::Ok(_)))
         .filter_map(|v| model.directive(v.id).block)
         .filter(|b| model.block(*b).kind == BlockKind::Server)
         .collect()

@@ -51,18 +51,17 @@ const HANDLER_DUPLICATES: &[&str] = &[
 const OFF_EXCLUSIVE: &[&str] = &["proxy_redirect", "proxy_cookie_domain", "proxy_cookie_path"];
 
 /// The directives of interest: read by nginx, accepted by the handler's first checks.
-fn accepted<'c>(cx: &'c Checker<'_>) -> &'c [(Visit, &'static DirectiveSpec)] {
-    cx.shared.nginx_accepted.get_or_init(|| {
-        walk(cx)
-            .iter()
-            .copied()
-            .filter(|v| !v.missing_module && v.in_version)
-            .filter_map(|v| match v.verdict {
-                Verdict::Ok(spec) => Some((v, spec)),
-                _ => None,
-            })
-            .collect()
-    })
+fn accepted<'c>(cx: &'c Checker<'_>) -> impl Iterator<Item = (Visit, &'static DirectiveSpec)> + 'c {
+    // Filtered as it is read: a kept copy of most of the walk would cost more memory
+    // than the filter costs time.
+    walk(cx)
+        .iter()
+        .copied()
+        .filter(|v| !v.missing_module && v.in_version)
+        .filter_map(|v| match v.verdict() {
+            Verdict::Ok(spec) => Some((v, spec)),
+            _ => None,
+        })
 }
 
 /// Whether nginx refuses a second `name` in one block.
@@ -124,7 +123,7 @@ impl Rule for DirectiveDuplicate {
             vec![Vec::new(); model.blocks.len()];
         let root_slot = crate::model::nginx_directives::lookup("root").as_ptr() as usize;
         let mut formats: HashMap<(u32, &str), crate::model::nginx::DirectiveId> = HashMap::new();
-        for (v, spec) in accepted(cx).iter().copied() {
+        for (v, spec) in accepted(cx) {
             let d = model.directive(v.id);
             if d.name == "log_format" {
                 // Names are per http block (the main conf of the log module).
@@ -188,7 +187,7 @@ impl Rule for DirectiveDuplicate {
             let slot = if d.name == "alias" {
                 root_slot
             } else {
-                v.specs.as_ptr() as usize
+                v.specs().as_ptr() as usize
             };
             let seen = &mut first[d.parent.0 as usize];
             let Some(&(_, prev)) = seen.iter().find(|(s, _)| *s == slot) else {
@@ -310,7 +309,7 @@ impl Rule for InvalidValue {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model: &NginxModel = &cx.stack.nginx;
-        for (v, spec) in accepted(cx).iter().copied() {
+        for (v, spec) in accepted(cx) {
             let d = model.directive(v.id);
             // Most directives take anything their handler parses: only the generic value
             // kinds (and the `*_limit_rate` version rule) need the arguments as a list.
@@ -368,7 +367,7 @@ impl Rule for MapInvalid {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        for (v, _) in accepted(cx).iter().copied() {
+        for (v, _) in accepted(cx) {
             let d = model.directive(v.id);
             if d.name != "map" || model.block(d.parent).kind != crate::model::nginx::BlockKind::Http
             {

@@ -9,24 +9,85 @@
 use crate::config::Config;
 use crate::model::hash::FastMap;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
-use crate::model::nginx_directives::{check_specs, lookup, Context, DirectiveSpec, Verdict};
+use crate::model::nginx_directives::{
+    check_specs, lookup, Context, DirectiveSpec, Verdict, DIRECTIVES,
+};
 
-/// One directive as nginx reads it.
+/// One directive as nginx reads it. Kept small (16 bytes): a run holds one per directive
+/// of the model, and many rules read them all.
 #[derive(Clone, Copy, Debug)]
 pub struct Visit {
     /// The directive.
     pub id: DirectiveId,
     /// The context it stands in.
     pub ctx: Context,
-    /// What nginx's handler says about it (ignoring versions).
-    pub verdict: Verdict,
-    /// The table's entries for its name (looked up once per run).
-    pub specs: &'static [DirectiveSpec],
+    /// The verdict's kind and table entry (see [`Visit::verdict`]).
+    verdict_kind: u8,
+    verdict_spec: u16,
+    /// The table's entries for its name, as a range of the table.
+    specs_start: u16,
+    specs_len: u8,
     /// Every entry is a module's that the configuration does not load
     /// ([`super::directive::missing_module`]).
     pub missing_module: bool,
     /// The target nginx version has the directive ([`super::directive::in_version`]).
     pub in_version: bool,
+}
+
+/// The index in the directive table of one of its entries.
+fn table_index(spec: &'static DirectiveSpec) -> u16 {
+    let base = DIRECTIVES.as_ptr() as usize;
+    let at = spec as *const DirectiveSpec as usize;
+    ((at - base) / std::mem::size_of::<DirectiveSpec>()) as u16
+}
+
+impl Visit {
+    fn new(
+        id: DirectiveId,
+        ctx: Context,
+        verdict: Verdict,
+        specs: &'static [DirectiveSpec],
+        missing_module: bool,
+        in_version: bool,
+    ) -> Visit {
+        let (verdict_kind, spec) = match verdict {
+            Verdict::Ok(s) => (0, Some(s)),
+            Verdict::Unknown => (1, None),
+            Verdict::NotAllowedHere => (2, None),
+            Verdict::NotTerminated(s) => (3, Some(s)),
+            Verdict::NoOpeningBrace(s) => (4, Some(s)),
+            Verdict::InvalidArgCount(s) => (5, Some(s)),
+        };
+        Visit {
+            id,
+            ctx,
+            verdict_kind,
+            verdict_spec: spec.map_or(0, table_index),
+            specs_start: specs.first().map_or(0, table_index),
+            specs_len: specs.len().min(u8::MAX as usize) as u8,
+            missing_module,
+            in_version,
+        }
+    }
+
+    /// What nginx's handler says about it (ignoring versions).
+    pub fn verdict(&self) -> Verdict {
+        let spec = &DIRECTIVES[self.verdict_spec as usize];
+        match self.verdict_kind {
+            0 => Verdict::Ok(spec),
+            1 => Verdict::Unknown,
+            2 => Verdict::NotAllowedHere,
+            3 => Verdict::NotTerminated(spec),
+            4 => Verdict::NoOpeningBrace(spec),
+            _ => Verdict::InvalidArgCount(spec),
+        }
+    }
+
+    /// The table's entries for its name (looked up once per run).
+    pub fn specs(&self) -> &'static [DirectiveSpec] {
+        let start = self.specs_start as usize;
+        &DIRECTIVES[start..start + self.specs_len as usize]
+    }
 }
 
 /// The table context of a model block, when its body holds directives nginx checks.
@@ -99,14 +160,14 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
             }
             let specs = facts.specs;
             let verdict = check_specs(specs, ctx, d.args.len(), d.block.is_some());
-            out.push(Visit {
+            out.push(Visit::new(
                 id,
                 ctx,
                 verdict,
                 specs,
-                missing_module: facts.missing_module,
-                in_version: facts.in_version,
-            });
+                facts.missing_module,
+                facts.in_version,
+            ));
             let Some(inner) = d.block else { continue };
             if matches!(verdict, Verdict::Unknown | Verdict::NotAllowedHere) {
                 continue;
@@ -141,5 +202,44 @@ pub fn terminator(model: &NginxModel, id: DirectiveId) -> u32 {
     match d.block {
         Some(b) => model.block(b).open,
         None => d.range.end.saturating_sub(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visits_give_back_their_verdict_and_entries() {
+        // Entries are kept as 16-bit indices into the table.
+        assert!(DIRECTIVES.len() < u16::MAX as usize);
+        let cases = [
+            ("proxy_pass", Context::Location, 1, false),
+            ("proxy_pass", Context::Http, 1, false),
+            ("server", Context::Http, 0, true),
+            ("server", Context::Http, 0, false),
+            ("listen", Context::Server, 0, false),
+            ("listen", Context::Server, 1, true),
+            ("no_such_directive", Context::Server, 1, false),
+            // The last entry of the table, and a name with several entries.
+            (
+                DIRECTIVES[DIRECTIVES.len() - 1].name,
+                Context::Http,
+                1,
+                false,
+            ),
+            ("server", Context::Upstream, 1, false),
+        ];
+        for (name, ctx, nargs, block) in cases {
+            let specs = lookup(name);
+            let verdict = check_specs(specs, ctx, nargs, block);
+            let v = Visit::new(DirectiveId(7), ctx, verdict, specs, true, false);
+            assert_eq!(v.verdict(), verdict, "{name}");
+            assert!(std::ptr::eq(v.specs(), specs) || specs.is_empty(), "{name}");
+            assert_eq!(v.specs().len(), specs.len());
+            assert_eq!((v.id, v.ctx), (DirectiveId(7), ctx));
+            assert!(v.missing_module && !v.in_version);
+        }
+        assert_eq!(std::mem::size_of::<Visit>(), 16);
     }
 }

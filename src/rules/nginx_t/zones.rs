@@ -104,7 +104,7 @@ impl Rule for UnknownZone {
         // Per configuration (main block): every mention in reading order.
         let mut refs: Vec<(u32, DirectiveId, ZoneRef)> = Vec::new();
         for v in walk(cx).iter().copied() {
-            if !matches!(v.verdict, Verdict::Ok(_)) {
+            if !matches!(v.verdict(), Verdict::Ok(_)) {
                 continue;
             }
             let d = model.directive(v.id);
