@@ -35,9 +35,12 @@ pub fn load_root(
     prefix: Option<&Path>,
 ) -> Vec<FileId> {
     let mut raw: Vec<VisitedFile> = Vec::new();
-    let result = match walk(main, prefix, source, WalkOptions::default(), &mut |v| {
-        raw.push(v)
-    }) {
+    // The model reads directives only: the token streams need not be kept.
+    let options = WalkOptions {
+        directives_only: true,
+        ..WalkOptions::default()
+    };
+    let result = match walk(main, prefix, source, options, &mut |v| raw.push(v)) {
         Ok(r) => r,
         Err(e) => {
             ws.errors.push(LoadError::Unreadable {

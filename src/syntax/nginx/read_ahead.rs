@@ -84,6 +84,8 @@ struct State {
 
 struct Shared {
     paths: Vec<PathBuf>,
+    /// Drop each tree's token stream after parsing ([`super::WalkOptions::directives_only`]).
+    directives_only: bool,
     open: Arc<dyn SharedOpen>,
     state: Mutex<State>,
     /// A slot became `Done`.
@@ -137,8 +139,7 @@ impl Shared {
             None => self.open.open(&self.paths[i])?,
         };
         let text = read_exact_size(file, scratch)?;
-        let tree = parse(&text);
-        Ok((text, tree))
+        Ok(parsed(text, self.directives_only))
     }
 
     /// Claim slot `i` in `st`: its file when one was opened ahead.
@@ -206,7 +207,13 @@ struct Batch {
 }
 
 impl Batch {
-    fn start(first: usize, paths: Vec<PathBuf>, open: Arc<dyn SharedOpen>, workers: usize) -> Self {
+    fn start(
+        first: usize,
+        paths: Vec<PathBuf>,
+        open: Arc<dyn SharedOpen>,
+        workers: usize,
+        directives_only: bool,
+    ) -> Self {
         let mut slots: Vec<Slot> = paths.iter().map(|_| Slot::Waiting).collect();
         // When the first file is in the page cache, the others most likely are too
         // (a glob's files are read and evicted together): advising each one would only
@@ -222,6 +229,7 @@ impl Batch {
         }
         let shared = Arc::new(Shared {
             paths,
+            directives_only,
             open,
             state: Mutex::new(State {
                 slots,
@@ -337,6 +345,8 @@ pub(crate) struct Reader<'s> {
     pub(crate) source: &'s mut dyn super::FileSource,
     batches: Vec<Batch>,
     workers: usize,
+    /// Drop each tree's token stream after parsing ([`super::WalkOptions::directives_only`]).
+    pub(crate) directives_only: bool,
 }
 
 impl<'s> Reader<'s> {
@@ -347,6 +357,7 @@ impl<'s> Reader<'s> {
             source,
             batches: Vec::new(),
             workers: cores.saturating_sub(1).min(3),
+            directives_only: false,
         }
     }
 
@@ -356,6 +367,7 @@ impl<'s> Reader<'s> {
             source,
             batches: Vec::new(),
             workers: 0,
+            directives_only: false,
         }
     }
 
@@ -364,8 +376,13 @@ impl<'s> Reader<'s> {
     pub(crate) fn announce(&mut self, first: usize, paths: &[PathBuf]) {
         if self.workers > 0 && paths.len() >= MIN_BATCH {
             if let Some(open) = self.source.shared_open() {
-                self.batches
-                    .push(Batch::start(first, paths.to_vec(), open, self.workers));
+                self.batches.push(Batch::start(
+                    first,
+                    paths.to_vec(),
+                    open,
+                    self.workers,
+                    self.directives_only,
+                ));
                 return;
             }
         }
@@ -383,9 +400,17 @@ impl<'s> Reader<'s> {
             }
         }
         let text = self.source.read(path)?;
-        let tree = parse(&text);
-        Ok((text, tree))
+        Ok(parsed(text, self.directives_only))
     }
+}
+
+/// A text with its tree, the token stream dropped when only directives are wanted.
+fn parsed(text: Vec<u8>, directives_only: bool) -> (Vec<u8>, NginxTree) {
+    let mut tree = parse(&text);
+    if directives_only {
+        tree.drop_tokens();
+    }
+    (text, tree)
 }
 
 /// Read a whole file into `scratch` and copy it out at its exact size (the texts a run
@@ -518,12 +543,55 @@ mod tests {
         );
     }
 
+    #[test]
+    fn directives_only_trees_keep_directives_words_and_errors() {
+        let dir = tree(40);
+        let main = dir.path().join("nginx.conf");
+        for one_thread in [true, false] {
+            let mut full = Vec::new();
+            let mut slim = Vec::new();
+            for (directives_only, out) in [(false, &mut full), (true, &mut slim)] {
+                let options = WalkOptions {
+                    one_thread,
+                    directives_only,
+                    ..WalkOptions::default()
+                };
+                walk(&main, None, &mut FsSource::new(), options, &mut |v| {
+                    let names: Vec<String> = v
+                        .tree
+                        .all(&v.text)
+                        .map(|d| {
+                            format!(
+                                "{} {:?}",
+                                d.name(),
+                                d.args()
+                                    .map(|a| a.as_str().into_owned())
+                                    .collect::<Vec<_>>()
+                            )
+                        })
+                        .collect();
+                    let errors: Vec<String> =
+                        v.tree.errors.iter().map(|e| e.message.clone()).collect();
+                    let dropped = v.tree.pieces().is_empty() && v.tree.tokens().is_empty();
+                    out.push((names, errors, dropped));
+                })
+                .unwrap();
+            }
+            assert_eq!(full.len(), slim.len());
+            for (f, s) in full.iter().zip(&slim) {
+                assert_eq!((&f.0, &f.1), (&s.0, &s.1));
+                assert!(!f.2 && s.2, "pieces are kept only without the option");
+            }
+        }
+    }
+
     /// A reader with a fixed number of workers over the files of `dir/sites`.
     fn batch_reader<'a>(source: &'a mut FsSource, paths: &[PathBuf], workers: usize) -> Reader<'a> {
         let mut reader = Reader {
             source,
             batches: Vec::new(),
             workers,
+            directives_only: false,
         };
         reader.announce(1, paths);
         reader
@@ -589,6 +657,7 @@ mod tests {
             source: &mut memory,
             batches: Vec::new(),
             workers: 2,
+            directives_only: false,
         };
         reader.announce(1, &paths);
         assert!(reader.batches.is_empty());

@@ -68,6 +68,8 @@ pub struct NginxTree {
     /// becomes part of the first directive's name, so nginx reports an unknown directive.
     pub bom: bool,
     pub(crate) len: u32,
+    /// The token stream was dropped ([`NginxTree::drop_tokens`]): no pieces either.
+    pub(crate) tokens_dropped: bool,
 }
 
 /// The kind of a piece of the lossless token stream.
@@ -177,6 +179,12 @@ impl NginxTree {
         &self.comments
     }
 
+    /// Free the token stream (see [`WalkOptions::directives_only`](super::WalkOptions)).
+    pub(crate) fn drop_tokens(&mut self) {
+        self.tokens = Vec::new();
+        self.tokens_dropped = true;
+    }
+
     /// Every non-whitespace token in order.
     pub fn tokens(&self) -> &[Token] {
         &self.tokens
@@ -185,6 +193,9 @@ impl NginxTree {
     /// The lossless stream: tokens and the whitespace between them. Concatenating the
     /// pieces' bytes gives the file back byte for byte.
     pub fn pieces(&self) -> Vec<Piece> {
+        if self.tokens_dropped {
+            return Vec::new();
+        }
         let mut out = Vec::with_capacity(self.tokens.len() * 2 + 1);
         let mut at = 0u32;
         for t in &self.tokens {
