@@ -393,8 +393,12 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
                 range: w.range(),
                 quoted: w.quote() != crate::syntax::nginx::Quote::None,
             }));
+            let name_word = d.name_word();
             parts.push(Part {
-                name: intern_name(&d.name()),
+                name: match whole.and_then(|t| name_word.str_in(t)) {
+                    Some(n) => intern_name(n),
+                    None => intern_name(&name_word.as_str()),
+                },
                 indent: d.indentation().map(crate::model::nginx::intern_indent),
                 start,
             });
