@@ -70,27 +70,9 @@ pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
     })
 }
 
-/// `host:port`, built directly (listen addresses are keyed once per listen of every
-/// server, and `format!` costs more than the rest of the parse).
+/// `host:port` (listen addresses are keyed once per listen of every server).
 fn host_port(host: &str, port: u16) -> String {
-    let mut s = String::with_capacity(host.len() + 6);
-    s.push_str(host);
-    s.push(':');
-    let mut digits = [0u8; 5];
-    let mut n = port;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        s.push(char::from(d));
-    }
-    s
+    format!("{host}:{port}")
 }
 
 /// Check the parameters after the address; `Err((index, message))` as nginx words it.

@@ -142,6 +142,22 @@ impl Shared {
         Ok(parsed(text, self.directives_only))
     }
 
+    /// Claim slot `i`, open the files ahead of it that are due, and read and parse it on
+    /// this thread, without holding the lock meanwhile; returns the lock taken again.
+    fn read_here<'s>(
+        &'s self,
+        mut st: MutexGuard<'s, State>,
+        i: usize,
+        scratch: &mut Vec<u8>,
+    ) -> (MutexGuard<'s, State>, Parsed) {
+        let opened = Self::claim(&mut st, i);
+        let ahead = Self::advise_range(&mut st, i);
+        drop(st);
+        self.advise(ahead);
+        let parsed = self.load(i, opened, scratch);
+        (self.lock(), parsed)
+    }
+
     /// Claim slot `i` in `st`: its file when one was opened ahead.
     fn claim(st: &mut State, i: usize) -> Option<File> {
         match std::mem::replace(&mut st.slots[i], Slot::Working) {
@@ -182,15 +198,25 @@ impl Shared {
                 st.idle_workers -= 1;
                 continue;
             };
-            let opened = Self::claim(&mut st, i);
-            let ahead = Self::advise_range(&mut st, i);
-            drop(st);
-            self.advise(ahead);
-            let parsed = self.load(i, opened, &mut scratch);
-            st = self.lock();
-            st.slots[i] = Slot::Done(parsed);
-            if st.walk_waits {
-                self.done.notify_all();
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.read_here(st, i, &mut scratch)
+            }));
+            match read {
+                Ok((guard, parsed)) => {
+                    st = guard;
+                    st.slots[i] = Slot::Done(parsed);
+                    if st.walk_waits {
+                        self.done.notify_all();
+                    }
+                }
+                Err(_) => {
+                    // A bug in the parser: hand the file back, so the walk reads it
+                    // itself and fails there, rather than wait for it forever.
+                    st = self.lock();
+                    st.slots[i] = Slot::Waiting;
+                    self.done.notify_all();
+                    return;
+                }
             }
         }
     }
@@ -285,12 +311,8 @@ impl Batch {
                     // reading a small file).
                     match Shared::next_waiting(&mut st, i + LEAD) {
                         Some(j) => {
-                            let opened = Shared::claim(&mut st, j);
-                            let ahead = Shared::advise_range(&mut st, j);
-                            drop(st);
-                            shared.advise(ahead);
-                            let parsed = shared.load(j, opened, &mut self.scratch);
-                            st = shared.lock();
+                            let parsed;
+                            (st, parsed) = shared.read_here(st, j, &mut self.scratch);
                             st.slots[j] = Slot::Done(parsed);
                         }
                         None => {
@@ -301,12 +323,8 @@ impl Batch {
                     }
                 }
                 Slot::Waiting | Slot::Opened(_) => {
-                    let opened = Shared::claim(&mut st, i);
-                    let ahead = Shared::advise_range(&mut st, i);
-                    drop(st);
-                    shared.advise(ahead);
-                    let parsed = shared.load(i, opened, &mut self.scratch);
-                    st = shared.lock();
+                    let parsed;
+                    (st, parsed) = shared.read_here(st, i, &mut self.scratch);
                     st.slots[i] = Slot::Taken;
                     Self::took(&shared, &mut st, i);
                     return Some(parsed);
@@ -333,7 +351,7 @@ impl Drop for Batch {
         self.shared.lock().stop = true;
         self.shared.room.notify_all();
         for w in self.workers.drain(..) {
-            // A worker's panic is a bug in the parser; the walk reads such a file itself.
+            // A worker that panicked handed its file back (see `Shared::work`).
             let _ = w.join();
         }
     }
