@@ -22,4 +22,14 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(d.span().end as usize <= data.len());
     }
+    // Words sliced from the validated file agree with the per-word decoding.
+    if let Ok(whole) = std::str::from_utf8(data) {
+        for d in tree.all(data) {
+            for w in std::iter::once(d.name_word()).chain(d.args()) {
+                if let Some(s) = w.str_in(whole) {
+                    assert_eq!(s, w.as_str());
+                }
+            }
+        }
+    }
 });
