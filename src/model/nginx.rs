@@ -461,38 +461,25 @@ impl NginxModel {
     /// outwards through the levels nginx inherits from, that has any. For scalar directives
     /// the last one is the one nginx keeps.
     pub fn effective_all(&self, block: BlockId, name: &str) -> Vec<DirectiveId> {
-        let mut at = Some(block);
-        while let Some(b) = at {
-            let found: Vec<_> = self.here(b, name).collect();
-            if !found.is_empty() {
-                return found;
-            }
-            let blk = self.block(b);
-            at = if blk.kind.inherits() {
-                blk.parent
-            } else {
-                None
-            };
-        }
-        Vec::new()
+        self.inherited_levels(block)
+            .map(|b| self.here(b, name).collect::<Vec<_>>())
+            .find(|found| !found.is_empty())
+            .unwrap_or_default()
     }
 
     /// The directive named `name` in effect in `block` (the last of the nearest level).
     pub fn effective(&self, block: BlockId, name: &str) -> Option<DirectiveId> {
-        // As `effective_all`, without collecting each level's list.
-        let mut at = Some(block);
-        while let Some(b) = at {
-            if let Some(last) = self.here(b, name).last() {
-                return Some(last);
-            }
-            let blk = self.block(b);
-            at = if blk.kind.inherits() {
-                blk.parent
-            } else {
-                None
-            };
-        }
-        None
+        self.inherited_levels(block)
+            .find_map(|b| self.here(b, name).last())
+    }
+
+    /// `block` and the levels it inherits from, outwards (up to the first block kind
+    /// that does not inherit).
+    fn inherited_levels(&self, block: BlockId) -> impl Iterator<Item = BlockId> + '_ {
+        std::iter::successors(Some(block), move |b| {
+            let blk = self.block(*b);
+            blk.kind.inherits().then_some(blk.parent).flatten()
+        })
     }
 
     /// The blocks from `block` outwards to its main block.

@@ -362,11 +362,11 @@ struct Template {
     indent: Option<Cow<'static, str>>,
 }
 
-/// A template before its file's argument list is complete: where its arguments start.
+/// A template before its file's argument list is complete: where its arguments are.
 struct Part {
     name: Cow<'static, str>,
     indent: Option<Cow<'static, str>>,
-    start: usize,
+    args: std::ops::Range<usize>,
 }
 
 /// The templates of every directive of every walked file, by file index and tree
@@ -400,23 +400,16 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
                     None => intern_name(&name_word.as_str()),
                 },
                 indent: d.indentation().map(crate::model::nginx::intern_indent),
-                start,
+                args: start..all.len(),
             });
         }
         // The list is shared once it is complete: each template takes its range.
         let all = Arc::new(all);
-        let ends: Vec<usize> = parts
-            .iter()
-            .skip(1)
-            .map(|p| p.start)
-            .chain(std::iter::once(all.len()))
-            .collect();
         parts
             .into_iter()
-            .zip(ends)
-            .map(|(p, end)| Template {
+            .map(|p| Template {
                 name: p.name,
-                args: Args::range_of(&all, p.start, end),
+                args: Args::range_of(&all, p.args.start, p.args.end),
                 indent: p.indent,
             })
             .collect()

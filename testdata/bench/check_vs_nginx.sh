@@ -39,16 +39,5 @@ for _ in $(seq "$ROUNDS"); do
     -n "gatelint check" "$BIN check --format short $CORPUS/nginx.conf" \
     -n "nginx -t" "$NGINX -t -q -p $PREFIX/ -c $CORPUS/nginx.conf" >/dev/null 2>&1
 done
-python3 - "${JSONS[@]}" <<'PY'
-import json, statistics, sys
-times = {}
-for path in sys.argv[1:]:
-    for x in json.load(open(path))["results"]:
-        times.setdefault(x["command"], []).extend(x["times"])
-base = statistics.median(times["nginx -t"])
-for name in ("gatelint check", "nginx -t"):
-    t = times[name]
-    m = statistics.median(t)
-    print(f"{name:15s} median {m*1000:8.1f} ms (min {min(t)*1000:.1f}, max {max(t)*1000:.1f}, {len(t)} runs)  nginx -t / this = {base/m:5.1f}x")
-PY
+python3 "$ROOT/testdata/bench/medians.py" "nginx -t" "${JSONS[@]}"
 rm -f "${JSONS[@]}"

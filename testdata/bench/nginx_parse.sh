@@ -39,18 +39,7 @@ for _ in $(seq "$ROUNDS"); do
     -n gatelint-json "$BIN parse --kind nginx $CORPUS/nginx.conf" \
     -n crossplane "$CROSSPLANE parse -o /dev/null $CORPUS/nginx.conf" >/dev/null
 done
-python3 - "${JSONS[@]}" <<'PY'
-import json, statistics, sys
-times = {}
-for path in sys.argv[1:]:
-    for x in json.load(open(path))["results"]:
-        times.setdefault(x["command"], []).extend(x["times"])
-cp = statistics.median(times["crossplane"])
-for name in ("gatelint", "gatelint-json", "crossplane"):
-    t = times[name]
-    m = statistics.median(t)
-    print(f"{name:14s} median {m*1000:9.1f} ms  (min {min(t)*1000:.1f}, max {max(t)*1000:.1f}, {len(t)} runs)  crossplane/this = {cp/m:6.1f}x")
-PY
+python3 "$ROOT/testdata/bench/medians.py" "crossplane" "${JSONS[@]}"
 rm -f "${JSONS[@]}"
 
 # COLD=1: also time gatelint with the corpus evicted from the page cache before each run

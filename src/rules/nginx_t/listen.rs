@@ -47,7 +47,7 @@ pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
         };
         if host == "::" {
             // The usual wildcard, already in the form Ipv6Addr prints.
-            return Ok(ListenAddr::Inet(host_port("[::]", port)));
+            return Ok(ListenAddr::Inet(format!("[::]:{port}")));
         }
         return Ok(match host.parse::<Ipv6Addr>() {
             Ok(ip) => ListenAddr::Inet(format!("[{ip}]:{port}")),
@@ -60,19 +60,14 @@ pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
         None => (arg, 80),
     };
     if host == "*" {
-        return Ok(ListenAddr::Inet(host_port("0.0.0.0", port)));
+        return Ok(ListenAddr::Inet(format!("0.0.0.0:{port}")));
     }
     // An address Ipv4Addr accepts is written the way it prints it (four decimal parts
     // without leading zeros): the text itself is the key, no formatting needed.
     Ok(match host.parse::<Ipv4Addr>() {
-        Ok(_) => ListenAddr::Inet(host_port(host, port)),
+        Ok(_) => ListenAddr::Inet(format!("{host}:{port}")),
         Err(_) => ListenAddr::Other,
     })
-}
-
-/// `host:port` (listen addresses are keyed once per listen of every server).
-fn host_port(host: &str, port: u16) -> String {
-    format!("{host}:{port}")
 }
 
 /// Check the parameters after the address; `Err((index, message))` as nginx words it.

@@ -203,7 +203,7 @@ fn run_files(
     let mut outcomes = Vec::new();
     let mut i = 0;
     let mut buf: Vec<u8> = Vec::new();
-    let mut reader = Reader::new(source);
+    let mut reader = Reader::new(source, super::WalkOptions::default());
     while i < run.paths.len() {
         let path = run.paths[i].clone();
         buf.clear();

@@ -600,12 +600,7 @@ pub fn walk(
     let mut index_of: FastMap<PathBuf, usize> = FastMap::default();
     index_of.insert(main.to_path_buf(), 0);
 
-    let mut reader = if options.one_thread {
-        Reader::serial(source)
-    } else {
-        Reader::new(source)
-    };
-    reader.directives_only = options.directives_only;
+    let mut reader = Reader::new(source, options);
     let mut next = 0;
     while next < result.paths.len() {
         let index = next;

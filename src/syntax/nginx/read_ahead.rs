@@ -333,9 +333,7 @@ impl Batch {
             }
         }
     }
-}
 
-impl Batch {
     /// Note that the walk took slot `i`; wake idle workers once there is room for
     /// several files (not for each one: a wake-up costs more than a small file).
     fn took(shared: &Shared, st: &mut State, i: usize) {
@@ -364,28 +362,23 @@ pub(crate) struct Reader<'s> {
     batches: Vec<Batch>,
     workers: usize,
     /// Drop each tree's token stream after parsing ([`super::WalkOptions::directives_only`]).
-    pub(crate) directives_only: bool,
+    directives_only: bool,
 }
 
 impl<'s> Reader<'s> {
-    /// A reader over `source`, with as many workers as the machine has spare cores.
-    pub(crate) fn new(source: &'s mut dyn super::FileSource) -> Self {
+    /// A reader over `source` as `options` say: with as many workers as the machine has
+    /// spare cores unless [`one_thread`](super::WalkOptions::one_thread).
+    pub(crate) fn new(source: &'s mut dyn super::FileSource, options: super::WalkOptions) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Reader {
             source,
             batches: Vec::new(),
-            workers: cores.saturating_sub(1).min(3),
-            directives_only: false,
-        }
-    }
-
-    /// A reader that reads every file on the calling thread.
-    pub(crate) fn serial(source: &'s mut dyn super::FileSource) -> Self {
-        Reader {
-            source,
-            batches: Vec::new(),
-            workers: 0,
-            directives_only: false,
+            workers: if options.one_thread {
+                0
+            } else {
+                cores.saturating_sub(1).min(3)
+            },
+            directives_only: options.directives_only,
         }
     }
 
