@@ -160,9 +160,9 @@ impl Eq for Args {}
 /// One directive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Directive {
-    /// The directive name (borrowed from nginx's directive table when it is a known name,
-    /// so the common names are not allocated once per directive).
-    pub name: std::borrow::Cow<'static, str>,
+    /// The directive name (a reference into nginx's directive table when it is a known
+    /// name, so the common names are not allocated once per directive).
+    pub name: Name,
     /// The bytes of the name.
     pub name_range: TextRange,
     /// The arguments (shared by every expansion of a file that is included many times).
@@ -176,8 +176,8 @@ pub struct Directive {
     /// The block the directive opens, if it is a block directive.
     pub block: Option<BlockId>,
     /// The whitespace before the directive on its line, when it starts a line; new
-    /// sibling lines take it. Common indentations are shared, not allocated.
-    pub indent: Option<std::borrow::Cow<'static, str>>,
+    /// sibling lines take it. Read it with [`NginxModel::indent`].
+    pub indent: Indent,
 }
 
 impl Directive {
@@ -204,11 +204,133 @@ pub struct Block {
     pub close: u32,
 }
 
-/// `name` as a shared string: the table's copy when nginx knows the name, else an owned one.
-pub fn intern_name(name: &str) -> std::borrow::Cow<'static, str> {
+/// `name` as a directive name: the table's entry when nginx knows the name, else an owned
+/// copy.
+pub fn intern_name(name: &str) -> Name {
     match crate::model::nginx_directives::lookup(name).first() {
-        Some(spec) => std::borrow::Cow::Borrowed(spec.name),
-        None => std::borrow::Cow::Owned(name.to_owned()),
+        Some(spec) => Name::Known(spec),
+        None => Name::Other(std::sync::Arc::new(name.to_owned())),
+    }
+}
+
+/// A directive's name. A model holds one per directive (100 000 for a large site), so it
+/// is two words: names nginx knows point at their entry of the directive table, whose
+/// address also identifies them; other names are a shared owned string.
+#[derive(Clone)]
+pub enum Name {
+    /// A name of nginx's directive table.
+    Known(&'static crate::model::nginx_directives::DirectiveSpec),
+    /// Any other name.
+    Other(std::sync::Arc<String>),
+}
+
+impl Name {
+    /// The name's text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Name::Known(spec) => spec.name,
+            Name::Other(s) => s.as_str(),
+        }
+    }
+
+    /// For a name nginx knows, a key that identifies it (the address of its table entry):
+    /// it hashes as one word.
+    pub fn known_key(&self) -> Option<usize> {
+        match self {
+            Name::Known(spec) => Some(*spec as *const _ as usize),
+            Name::Other(_) => None,
+        }
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Debug for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The whitespace before a directive on its line. Runs of spaces or of tabs (nearly every
+/// indentation) are a count; any other run is kept once in the model
+/// ([`NginxModel::intern_indent`]) and read with [`NginxModel::indent`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Indent {
+    /// The directive does not start its line.
+    #[default]
+    None,
+    /// That many spaces.
+    Spaces(u16),
+    /// That many tabs.
+    Tabs(u16),
+    /// Another run of whitespace: an index into the model's list.
+    Other(u32),
+}
+
+/// The longest runs of spaces and of tabs that [`Indent`] counts.
+const SPACES: &str = "                                                                ";
+const TABS: &str = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
+
+impl Indent {
+    /// The indentation `bytes` as a count when it is a run of spaces or of tabs short
+    /// enough to be read back from a constant; `None` for any other run.
+    pub fn common(bytes: &[u8]) -> Option<Indent> {
+        if bytes.len() <= SPACES.len() && bytes.iter().all(|b| *b == b' ') {
+            return Some(Indent::Spaces(bytes.len() as u16));
+        }
+        if bytes.len() <= TABS.len() && bytes.iter().all(|b| *b == b'\t') {
+            return Some(Indent::Tabs(bytes.len() as u16));
+        }
+        None
     }
 }
 
@@ -223,6 +345,8 @@ pub struct NginxModel {
     pub roots: Vec<BlockId>,
     /// Files whose lines end in CRLF: lines a fix inserts there end the same way.
     pub crlf_files: std::collections::HashSet<FileId>,
+    /// The indentations that are not a run of spaces or of tabs ([`Indent::Other`]).
+    indents: Vec<String>,
     /// (http block, lowercased name) → upstream block, built on first use: configurations
     /// with thousands of upstreams are looked up once per `*_pass`.
     upstream_index: std::sync::OnceLock<UpstreamIndex>,
@@ -282,20 +406,6 @@ fn push_named(
             map.insert(name.to_owned(), vec![id]);
         }
     }
-}
-
-/// The indentation `bytes` as a shared string when it is a common one (up to 32 spaces or
-/// 8 tabs), else an owned copy.
-pub fn intern_indent(bytes: &[u8]) -> std::borrow::Cow<'static, str> {
-    const SPACES: &str = "                                ";
-    const TABS: &str = "\t\t\t\t\t\t\t\t";
-    if bytes.len() <= SPACES.len() && bytes.iter().all(|b| *b == b' ') {
-        return std::borrow::Cow::Borrowed(&SPACES[..bytes.len()]);
-    }
-    if bytes.len() <= TABS.len() && bytes.iter().all(|b| *b == b'\t') {
-        return std::borrow::Cow::Borrowed(&TABS[..bytes.len()]);
-    }
-    std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Directives whose several occurrences at one level add up, and which are inherited only
@@ -510,20 +620,16 @@ impl NginxModel {
             let mut index = NameIndex::default();
             for (i, d) in self.directives.iter().enumerate() {
                 let id = DirectiveId(i as u32);
-                match &d.name {
-                    std::borrow::Cow::Borrowed(known) => index
-                        .known
-                        .entry(known.as_ptr() as usize)
-                        .or_default()
-                        .push(id),
-                    std::borrow::Cow::Owned(other) => push_named(&mut index.other, other, id),
+                match d.name.known_key() {
+                    Some(key) => index.known.entry(key).or_default().push(id),
+                    None => push_named(&mut index.other, &d.name, id),
                 }
             }
             index
         });
-        let list = match intern_name(name) {
-            std::borrow::Cow::Borrowed(known) => index.known.get(&(known.as_ptr() as usize)),
-            std::borrow::Cow::Owned(_) => index.other.get(name),
+        let list = match crate::model::nginx_directives::lookup(name).first() {
+            Some(spec) => index.known.get(&(spec as *const _ as usize)),
+            None => index.other.get(name),
         };
         list.map_or(&[], Vec::as_slice)
     }
@@ -572,6 +678,33 @@ impl NginxModel {
         }
     }
 
+    /// The whitespace before directive `d` on its line, when it starts a line.
+    pub fn indent(&self, d: &Directive) -> Option<&str> {
+        match d.indent {
+            Indent::None => None,
+            Indent::Spaces(n) => SPACES.get(..n as usize),
+            Indent::Tabs(n) => TABS.get(..n as usize),
+            Indent::Other(i) => self.indents.get(i as usize).map(String::as_str),
+        }
+    }
+
+    /// The indentation `bytes` as an [`Indent`] of this model: a count for a run of spaces
+    /// or of tabs, else the model's copy (kept once however many directives share it).
+    pub fn intern_indent(&mut self, bytes: &[u8]) -> Indent {
+        if let Some(common) = Indent::common(bytes) {
+            return common;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        let i = match self.indents.iter().position(|s| *s == text) {
+            Some(i) => i,
+            None => {
+                self.indents.push(text.into_owned());
+                self.indents.len() - 1
+            }
+        };
+        Indent::Other(i as u32)
+    }
+
     /// The indentation for a new directive inside `block`: that of its directives, or
     /// the opening directive's indentation plus four spaces.
     pub fn child_indent(&self, block: BlockId) -> String {
@@ -579,13 +712,13 @@ impl NginxModel {
         if let Some(ind) = self
             .items(block)
             .iter()
-            .find_map(|d| self.directive(*d).indent.clone())
+            .find_map(|d| self.indent(self.directive(*d)))
         {
-            return ind.into_owned();
+            return ind.to_owned();
         }
         let outer = b
             .directive
-            .and_then(|d| self.directive(d).indent.clone())
+            .and_then(|d| self.indent(self.directive(d)))
             .unwrap_or_default();
         let unit = if outer.contains('\t') { "\t" } else { "    " };
         format!("{outer}{unit}")
@@ -664,7 +797,7 @@ mod tests {
                 range: TextRange::default(),
                 parent,
                 block: None,
-                indent: None,
+                indent: Indent::None,
             })
         };
         mk(&mut m, "user", &["www-data"], main);
@@ -685,6 +818,67 @@ mod tests {
         m.set_block(loc_d, loc);
         mk(&mut m, "proxy_set_header", &["X-B", "2"], loc);
         (m, http, srv, loc)
+    }
+
+    #[test]
+    fn a_directive_stays_small() {
+        // A model of a large site holds 100 000 directives: each byte is 100 kB.
+        assert_eq!(std::mem::size_of::<Name>(), 16);
+        assert_eq!(std::mem::size_of::<Indent>(), 8);
+        assert!(std::mem::size_of::<Directive>() <= 72);
+    }
+
+    #[test]
+    fn names_compare_by_text_and_known_ones_by_table_entry() {
+        let known = intern_name("proxy_pass");
+        assert!(matches!(known, Name::Known(_)));
+        assert_eq!(known, "proxy_pass");
+        assert_eq!(known.known_key(), intern_name("proxy_pass").known_key());
+        let other = intern_name("my_module_setting");
+        assert!(matches!(other, Name::Other(_)));
+        assert_eq!(other.known_key(), None);
+        assert_eq!(&*other, "my_module_setting");
+        assert_ne!(known, other);
+    }
+
+    #[test]
+    fn indentations_read_back_as_written() {
+        let mut m = NginxModel::new();
+        let mut indent_of = |bytes: &[u8]| {
+            let ind = m.intern_indent(bytes);
+            let d = Directive {
+                name: intern_name("user"),
+                name_range: TextRange::default(),
+                args: Vec::new().into(),
+                file: FileId(0),
+                range: TextRange::default(),
+                parent: BlockId(0),
+                block: None,
+                indent: ind,
+            };
+            (ind, m.indent(&d).map(str::to_owned))
+        };
+        assert_eq!(indent_of(b"    "), (Indent::Spaces(4), Some("    ".into())));
+        assert_eq!(indent_of(b"\t\t"), (Indent::Tabs(2), Some("\t\t".into())));
+        assert_eq!(indent_of(b""), (Indent::Spaces(0), Some(String::new())));
+        let long = " ".repeat(100);
+        assert_eq!(indent_of(long.as_bytes()).1.as_deref(), Some(long.as_str()));
+        let (a, text) = indent_of(b"\t  ");
+        assert_eq!(text.as_deref(), Some("\t  "));
+        // A mixed run is kept once, however many directives share it.
+        assert_eq!(indent_of(b"\t  ").0, a);
+        assert_ne!(indent_of(b"  \t").0, a);
+        let none = Directive {
+            name: intern_name("user"),
+            name_range: TextRange::default(),
+            args: Vec::new().into(),
+            file: FileId(0),
+            range: TextRange::default(),
+            parent: BlockId(0),
+            block: None,
+            indent: Indent::None,
+        };
+        assert_eq!(m.indent(&none), None);
     }
 
     #[test]
@@ -723,7 +917,7 @@ mod tests {
             range: TextRange::default(),
             parent: http,
             block: None,
-            indent: None,
+            indent: Indent::None,
         });
         assert_eq!(m.named("proxy_set_header").len(), 3);
         assert_eq!(m.named("my_module_setting").len(), 1);

@@ -4,10 +4,11 @@
 use super::source::StackSource;
 use super::{LoadError, Workspace};
 use crate::model::hash::FastMap;
-use crate::model::nginx::{intern_name, Arg, Args, BlockId, BlockKind, Directive, NginxModel};
+use crate::model::nginx::{
+    intern_name, Arg, Args, BlockId, BlockKind, Directive, Indent, Name, NginxModel,
+};
 use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
-use std::borrow::Cow;
 use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -253,7 +254,14 @@ fn build_model(
     if is_crlf(root_text) {
         model.crlf_files.insert(root.file);
     }
-    let templates = templates(files, visited);
+    let mut templates = templates(files, visited);
+    // The rare indentations that are not a run of spaces or of tabs are kept once by the
+    // model; the templates then say where.
+    for t in templates.iter_mut().flatten() {
+        if let Some(other) = t.other_indent.take() {
+            t.indent = model.intern_indent(other.as_bytes());
+        }
+    }
     let mut stack = vec![Frame {
         loaded: root,
         text: root_text,
@@ -277,17 +285,17 @@ fn build_model(
         let Some(t) = templates.get(index).and_then(|f| f.get(d.id().0 as usize)) else {
             continue;
         };
-        let name = t.name.clone();
         let id = model.add_directive(Directive {
-            name: name.clone(),
+            name: t.name.clone(),
             name_range: d.name_word().range(),
             args: t.args.clone(),
             file: loaded.file,
             range: d.span(),
             parent: block,
             block: None,
-            indent: t.indent.clone(),
+            indent: t.indent,
         });
+        let name: &str = &t.name;
         match d.end() {
             DirectiveEnd::Block { open, close } => {
                 let parent_kind = model.block(block).kind;
@@ -357,15 +365,19 @@ fn build_model(
 /// What a directive of a file gives every model directive made from it, however often
 /// the file is included (fastcgi_params in every vhost): built once per file.
 struct Template {
-    name: Cow<'static, str>,
+    name: Name,
     args: Args,
-    indent: Option<Cow<'static, str>>,
+    indent: Indent,
+    /// An indentation that is not a run of spaces or of tabs, until the model keeps it
+    /// (then `indent` says where).
+    other_indent: Option<String>,
 }
 
 /// A template before its file's argument list is complete: where its arguments are.
 struct Part {
-    name: Cow<'static, str>,
-    indent: Option<Cow<'static, str>>,
+    name: Name,
+    indent: Indent,
+    other_indent: Option<String>,
     args: std::ops::Range<usize>,
 }
 
@@ -394,12 +406,23 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
                 quoted: w.quote() != crate::syntax::nginx::Quote::None,
             }));
             let name_word = d.name_word();
+            let (indent, other_indent) = match d.indentation() {
+                None => (Indent::None, None),
+                Some(bytes) => match Indent::common(bytes) {
+                    Some(common) => (common, None),
+                    None => (
+                        Indent::None,
+                        Some(String::from_utf8_lossy(bytes).into_owned()),
+                    ),
+                },
+            };
             parts.push(Part {
                 name: match whole.and_then(|t| name_word.str_in(t)) {
                     Some(n) => intern_name(n),
                     None => intern_name(&name_word.as_str()),
                 },
-                indent: d.indentation().map(crate::model::nginx::intern_indent),
+                indent,
+                other_indent,
                 args: start..all.len(),
             });
         }
@@ -411,6 +434,7 @@ fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
                 name: p.name,
                 args: Args::range_of(&all, p.args.start, p.args.end),
                 indent: p.indent,
+                other_indent: p.other_indent,
             })
             .collect()
     };

@@ -189,7 +189,7 @@ pub fn insert_line(m: &NginxModel, files: &Files, block: BlockId, line: &str) ->
             if body.iter().all(|c| *c == b' ' || *c == b'\t') {
                 let outer = b
                     .directive
-                    .and_then(|d| m.directive(d).indent.clone())
+                    .and_then(|d| m.indent(m.directive(d)))
                     .unwrap_or_default();
                 let range = TextRange::new(b.open + 1, b.close);
                 return Some(Edit::replace(
@@ -211,7 +211,7 @@ pub fn insert_line(m: &NginxModel, files: &Files, block: BlockId, line: &str) ->
 pub fn insert_before(m: &NginxModel, before: DirectiveId, line: &str) -> Edit {
     let d = m.directive(before);
     let nl = m.newline(d.file);
-    match &d.indent {
+    match m.indent(d) {
         Some(ind) => Edit::insert(d.file, d.range.start, format!("{line}{nl}{ind}")),
         None => Edit::insert(d.file, d.range.start, format!("{line} ")),
     }
@@ -293,7 +293,9 @@ pub fn replace_arg(m: &NginxModel, id: DirectiveId, i: usize, value: &str) -> Op
 pub fn line_range(m: &NginxModel, files: &Files, id: DirectiveId) -> TextRange {
     let d = m.directive(id);
     let text = &files.get(d.file).text;
-    let Some(ind) = &d.indent else { return d.range };
+    let Some(ind) = m.indent(d) else {
+        return d.range;
+    };
     let mut end = d.range.end as usize;
     while end < text.len() && (text[end] == b' ' || text[end] == b'\t') {
         end += 1;

@@ -126,8 +126,8 @@ pub fn walk<'c>(cx: &'c crate::rules::Checker<'_>) -> &'c [Visit] {
 /// Every directive of `model` the table checks, with its context and verdict.
 pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
     let mut out = Vec::with_capacity(model.directives.len());
-    // What depends on the name alone, once per name: names nginx knows are the table's
-    // own strings (see `intern_name`), so their address identifies them.
+    // What depends on the name alone, once per name: names nginx knows point at their
+    // table entry (see `intern_name`), so its address identifies them.
     let mut per_name: FastMap<usize, NameFacts> = FastMap::default();
     let facts_of = |name: &str| -> NameFacts {
         let specs = lookup(name);
@@ -149,11 +149,9 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
             };
             stack.push((block, ctx, i + 1));
             let d = model.directive(id);
-            let facts = match &d.name {
-                std::borrow::Cow::Borrowed(known) => *per_name
-                    .entry(known.as_ptr() as usize)
-                    .or_insert_with(|| facts_of(known)),
-                std::borrow::Cow::Owned(other) => facts_of(other),
+            let facts = match d.name.known_key() {
+                Some(key) => *per_name.entry(key).or_insert_with(|| facts_of(&d.name)),
+                None => facts_of(&d.name),
             };
             if facts.extra {
                 continue;

@@ -19,7 +19,7 @@
 //! arguments` errors do not appear; syntax error wording is nginx's.
 
 use super::crossplane_table::{CONTEXTS, DIRECTIVES};
-use super::include::{has_glob_magic, join_prefix, path_bytes, CachingSource, FileSource};
+use super::include::{has_glob_magic, join_prefix, sort_bytewise, CachingSource, FileSource};
 use super::read_ahead::Reader;
 use super::tree::{DirectiveEnd, DirectiveRef, NginxTree};
 use std::borrow::Cow;
@@ -519,7 +519,7 @@ impl FileRun<'_, '_> {
         if has_glob_magic(&pattern[..]) {
             let mut matches = self.reader.source.glob(&resolved).unwrap_or_default();
             // Python sorts the names as strings, not path components.
-            matches.sort_by_key(|a| path_bytes(a));
+            sort_bytewise(&mut matches);
             matches.dedup();
             let first_new = self.run.paths.len();
             for m in matches {

@@ -647,7 +647,7 @@ pub fn walk(
             let mut error = None;
             if has_glob_magic(&pattern_bytes) {
                 let mut matches = reader.source.glob(&resolved).unwrap_or_default();
-                matches.sort_by_key(|a| path_bytes(a));
+                sort_bytewise(&mut matches);
                 matches.dedup();
                 let first_new = result.paths.len();
                 index_of.reserve(matches.len());
@@ -761,15 +761,19 @@ fn bytes_to_path(b: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(b).into_owned())
 }
 
+/// Sort paths by their bytes, as glob(3) sorts its matches (not by `Path`'s component
+/// order). The key is borrowed: a glob of thousands of files is compared without
+/// allocating.
 #[cfg(unix)]
-pub(crate) fn path_bytes(p: &Path) -> Vec<u8> {
+pub(crate) fn sort_bytewise(paths: &mut [PathBuf]) {
     use std::os::unix::ffi::OsStrExt;
-    p.as_os_str().as_bytes().to_vec()
+    paths.sort_unstable_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
 }
 
+/// Sort paths by their bytes, as glob(3) sorts its matches.
 #[cfg(not(unix))]
-pub(crate) fn path_bytes(p: &Path) -> Vec<u8> {
-    p.to_string_lossy().as_bytes().to_vec()
+pub(crate) fn sort_bytewise(paths: &mut [PathBuf]) {
+    paths.sort_by_cached_key(|p| p.to_string_lossy().as_bytes().to_vec());
 }
 
 /// One file of a loaded configuration.
