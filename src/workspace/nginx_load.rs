@@ -299,7 +299,7 @@ fn build_model(
         match d.end() {
             DirectiveEnd::Block { open, close } => {
                 let parent_kind = model.block(block).kind;
-                let kind = BlockKind::of(&name, parent_kind);
+                let kind = BlockKind::of(name, parent_kind);
                 let close = close.map_or(text.len() as u32, |c| c.start);
                 let b = model.add_block(kind, Some(block), loaded.file, open.start, close);
                 model.set_block(id, b);
