@@ -27,6 +27,17 @@ enum Frame {
 
 /// Parse one file's bytes (no include expansion).
 pub fn parse(text: &[u8]) -> NginxTree {
+    parse_with(text, true)
+}
+
+/// Parse one file's bytes without recording the token stream: the tree has directives,
+/// words, comments and errors, but no pieces ([`NginxTree::drop_tokens`]). Readers of
+/// directives only (a `check` of thousands of files) are spared a list per file.
+pub fn parse_directives(text: &[u8]) -> NginxTree {
+    parse_with(text, false)
+}
+
+fn parse_with(text: &[u8], keep_tokens: bool) -> NginxTree {
     // Offsets are u32: anything longer is refused by `SourceFile::read`; a longer
     // in-memory text is cut to what the tree can address.
     let text = &text[..text.len().min(u32::MAX as usize)];
@@ -39,7 +50,11 @@ pub fn parse(text: &[u8]) -> NginxTree {
     // Guesses that avoid most reallocations without holding much unused room (for
     // thousands of files that room is memory): typical configurations have about one
     // token per 10 bytes, a word per 15 and a directive per 38.
-    tree.tokens.reserve(text.len() / 9 + 4);
+    if keep_tokens {
+        tree.tokens.reserve(text.len() / 9 + 4);
+    } else {
+        tree.drop_tokens();
+    }
     tree.words.reserve(text.len() / 13 + 4);
     tree.directives.reserve(text.len() / 32 + 4);
 
@@ -58,7 +73,9 @@ pub fn parse(text: &[u8]) -> NginxTree {
     };
 
     while let Some(tok) = lexer.next_token() {
-        tree.tokens.push(tok);
+        if keep_tokens {
+            tree.tokens.push(tok);
+        }
         match tok.kind {
             TokenKind::Word => tree.words.push(tok),
             TokenKind::Comment => tree.comments.push(tok.range),
@@ -97,10 +114,14 @@ pub fn parse(text: &[u8]) -> NginxTree {
                 if is_lua {
                     let (body, close) = lexer.lua_body(tok.range);
                     if !body.is_empty() {
-                        tree.tokens.push(lua_token(body));
+                        if keep_tokens {
+                            tree.tokens.push(lua_token(body));
+                        }
                     }
                     if let Some(c) = close {
-                        tree.tokens.push(brace_token(c));
+                        if keep_tokens {
+                            tree.tokens.push(brace_token(c));
+                        }
                     }
                     tree.push_directive(
                         pending,

@@ -417,10 +417,11 @@ impl<'s> Reader<'s> {
 
 /// A text with its tree, the token stream dropped when only directives are wanted.
 fn parsed(text: Vec<u8>, directives_only: bool) -> (Vec<u8>, NginxTree) {
-    let mut tree = parse(&text);
-    if directives_only {
-        tree.drop_tokens();
-    }
+    let tree = if directives_only {
+        super::grammar::parse_directives(&text)
+    } else {
+        parse(&text)
+    };
     (text, tree)
 }
 
