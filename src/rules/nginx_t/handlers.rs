@@ -15,8 +15,33 @@ fn is_number(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// True for the names [`handler_value_error`] checks (the arms of its `match`): a rule
+/// reading 100 000 directives calls it for these alone.
+pub fn has_handler_check(name: &str) -> bool {
+    matches!(
+        name,
+        "return"
+            | "location"
+            | "worker_connections"
+            | "worker_processes"
+            | "add_header"
+            | "add_trailer"
+            | "open_file_cache"
+            | "limit_req"
+            | "dav_access"
+            | "fastcgi_split_path_info"
+            | "error_log"
+    ) || (name.ends_with("_temp_path") && name != "ssl_temp_path")
+        || name.ends_with("_store_access")
+}
+
+/// The names of the directive table that [`has_handler_check`] accepts.
+pub static HANDLER_CHECKED: std::sync::LazyLock<super::walk::NameKeys> =
+    std::sync::LazyLock::new(|| super::walk::NameKeys::matching(has_handler_check));
+
 /// nginx's message for a value one of these handlers refuses, with the argument index.
 /// `ctx` tells the http `return` and `location` from their stream namesakes.
+/// Only the names of [`has_handler_check`] can have one.
 pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String)> {
     let a0 = d.arg(0)?;
     let http = matches!(
@@ -206,4 +231,77 @@ pub fn map_errors(model: &NginxModel, map: &Directive) -> Vec<(usize, Option<usi
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::nginx::{intern_name, Arg, BlockId, Indent};
+    use crate::model::nginx_directives::DIRECTIVES;
+    use crate::source::{FileId, TextRange};
+
+    fn directive(name: &str, args: &[&str]) -> Directive {
+        Directive {
+            name: intern_name(name),
+            name_range: TextRange::default(),
+            args: args
+                .iter()
+                .map(|a| Arg {
+                    value: (*a).into(),
+                    range: TextRange::default(),
+                    quoted: false,
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            file: FileId(0),
+            range: TextRange::default(),
+            parent: BlockId(0),
+            block: None,
+            indent: Indent::None,
+        }
+    }
+
+    #[test]
+    fn only_the_listed_names_have_a_handler_check() {
+        // InvalidValue skips the names `has_handler_check` refuses: none of them may have
+        // a check here, whatever the arguments.
+        let args: &[&[&str]] = &[
+            &["x"],
+            &["0"],
+            &["x", "y", "z"],
+            &["=", "/"],
+            &["zz", "/"],
+            &["max=0"],
+            &["on", "x", "1"],
+            &["/tmp", "0"],
+        ];
+        let contexts = [
+            Context::Main,
+            Context::Http,
+            Context::Server,
+            Context::Location,
+            Context::Stream,
+        ];
+        for spec in DIRECTIVES {
+            if has_handler_check(spec.name) {
+                continue;
+            }
+            for a in args {
+                for ctx in contexts {
+                    assert_eq!(
+                        handler_value_error(&directive(spec.name, a), ctx),
+                        None,
+                        "{} {a:?}",
+                        spec.name
+                    );
+                }
+            }
+        }
+        // And the listed ones are checked.
+        let d = directive("worker_connections", &["many"]);
+        assert!(has_handler_check(&d.name));
+        assert!(handler_value_error(&d, Context::Events).is_some());
+        assert!(HANDLER_CHECKED.clone().contains_name("proxy_temp_path"));
+        assert!(!HANDLER_CHECKED.clone().contains_name("ssl_temp_path"));
+    }
 }

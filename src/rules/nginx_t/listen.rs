@@ -2,11 +2,10 @@
 //! (src/http/ngx_http_core_module.c, src/http/ngx_http.c), and the server names
 //! `ngx_http_server_names()` hashes per address.
 
-use super::walk::walk;
+use super::walk::{accepted_named, NameKeys};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::hash::FastMap;
 use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
-use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
 use std::borrow::Cow;
@@ -114,11 +113,7 @@ pub fn check_listen_params(args: &[&str], version: Option<&str>) -> Result<(), (
 /// The http `listen` directives nginx reads, by server block.
 fn http_listens(cx: &Checker<'_>) -> Vec<DirectiveId> {
     let model = &cx.stack.nginx;
-    walk(cx)
-        .iter()
-        .copied()
-        .filter(|v| matches!(v.verdict(), Verdict::Ok(_)))
-        .filter(|v| model.directive(v.id).name == "listen")
+    accepted_named(cx, &NameKeys::of(["listen"]))
         .filter(|v| model.block(model.directive(v.id).parent).kind == BlockKind::Server)
         .map(|v| v.id)
         .collect()
@@ -132,10 +127,7 @@ pub fn server_addresses(cx: &Checker<'_>) -> Vec<(BlockId, Vec<String>)> {
     let mut out: Vec<(BlockId, Vec<String>)> = Vec::new();
     let mut listened: Vec<bool> = Vec::new();
     let mut index: FastMap<BlockId, usize> = FastMap::default();
-    for v in walk(cx).iter().copied() {
-        if !matches!(v.verdict(), Verdict::Ok(_)) {
-            continue;
-        }
+    for v in accepted_named(cx, &NameKeys::of(["server", "listen"])) {
         let d = model.directive(v.id);
         if let Some(b) = d.block {
             if model.block(b).kind == BlockKind::Server {

@@ -2,10 +2,9 @@
 //! (`ngx_http_join_exact_locations()` in src/http/ngx_http.c) and upstream blocks
 //! (`ngx_http_upstream_add()` in src/http/ngx_http_upstream.c).
 
-use super::walk::walk;
+use super::walk::{accepted_named, NameKeys};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx::{BlockKind, DirectiveId};
-use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
 
@@ -61,11 +60,9 @@ impl Rule for DuplicateLocation {
         let model = &cx.stack.nginx;
         let mut seen: crate::model::hash::FastMap<(u32, LocationMatch), DirectiveId> =
             Default::default();
-        for v in walk(cx).iter().copied() {
+        let names = NameKeys::of(["location"]);
+        for v in accepted_named(cx, &names) {
             let d = model.directive(v.id);
-            if d.name != "location" || !matches!(v.verdict(), Verdict::Ok(_)) {
-                continue;
-            }
             let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
             let m = location_match(&args);
             if m == LocationMatch::Unchecked {
@@ -117,13 +114,12 @@ impl Rule for DuplicateUpstream {
         let model = &cx.stack.nginx;
         let mut seen: crate::model::hash::FastMap<(u32, String), DirectiveId> =
             crate::model::hash::FastMap::default();
-        for v in walk(cx).iter().copied() {
+        let names = NameKeys::of(["upstream"]);
+        for v in accepted_named(cx, &names) {
             let d = model.directive(v.id);
             let Some(b) = d.block else { continue };
             let kind = model.block(b).kind;
-            if !matches!(kind, BlockKind::Upstream | BlockKind::StreamUpstream)
-                || !matches!(v.verdict(), Verdict::Ok(_))
-            {
+            if !matches!(kind, BlockKind::Upstream | BlockKind::StreamUpstream) {
                 continue;
             }
             let Some(name) = d.args.first() else { continue };

@@ -3,20 +3,16 @@
 //! src/http/modules/ngx_http_ssl_module.c), without reading any certificate.
 
 use super::listen::{parse_listen_addr, ListenAddr};
-use super::walk::walk;
+use super::walk::{accepted_named, NameKeys};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx::{BlockId, BlockKind, NginxModel};
-use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
 
 /// The http server blocks nginx reads, in reading order.
 fn servers(cx: &Checker<'_>) -> Vec<BlockId> {
     let model = &cx.stack.nginx;
-    walk(cx)
-        .iter()
-        .copied()
-        .filter(|v| matches!(v.verdict(), Verdict::Ok(_)))
+    accepted_named(cx, &NameKeys::of(["server"]))
         .filter_map(|v| model.directive(v.id).block)
         .filter(|b| model.block(*b).kind == BlockKind::Server)
         .collect()

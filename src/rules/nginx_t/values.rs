@@ -124,8 +124,14 @@ impl Rule for DirectiveDuplicate {
         let root_slot = crate::model::nginx_directives::lookup("root").as_ptr() as usize;
         let mut formats: HashMap<(u32, &str), crate::model::nginx::DirectiveId> = HashMap::new();
         for (v, spec) in accepted(cx) {
+            // Most directives may be repeated: those are skipped without reading them.
+            let is_log_format = spec.name == "log_format";
+            let kind = duplicate_kind(spec);
+            if kind == 0 && !is_log_format {
+                continue;
+            }
             let d = model.directive(v.id);
-            if d.name == "log_format" {
+            if is_log_format {
                 // Names are per http block (the main conf of the log module).
                 let http = model
                     .ancestors(d.parent)
@@ -153,7 +159,6 @@ impl Rule for DirectiveDuplicate {
                 }
                 continue;
             }
-            let kind = duplicate_kind(spec);
             if kind == 2 {
                 let is_off = |d: &crate::model::nginx::Directive| {
                     d.args.len() == 1 && d.arg(0) == Some("off")
@@ -310,17 +315,21 @@ impl Rule for InvalidValue {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model: &NginxModel = &cx.stack.nginx;
         for (v, spec) in accepted(cx) {
-            let d = model.directive(v.id);
             // Most directives take anything their handler parses: only the generic value
             // kinds (and the `*_limit_rate` version rule) need the arguments as a list.
             let generic = spec.value != ValueKind::Any || spec.name.ends_with("_limit_rate");
+            let handled = v.is_named(&super::handlers::HANDLER_CHECKED);
+            if !generic && !handled {
+                continue;
+            }
+            let d = model.directive(v.id);
             let found = generic
                 .then(|| {
                     let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
                     value_error_in(spec, &args, cx.config.nginx_version.as_deref())
                 })
                 .flatten()
-                .or_else(|| handler_value_error(d, v.ctx));
+                .or_else(|| handled.then(|| handler_value_error(d, v.ctx)).flatten());
             let Some((i, message)) = found else {
                 continue;
             };

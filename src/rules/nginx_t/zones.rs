@@ -2,10 +2,9 @@
 //! `limit_conn_zone` declare and the directives that use them (`ngx_shared_memory_add()`
 //! in src/core/ngx_cycle.c and the modules' merge functions).
 
-use super::walk::walk;
+use super::walk::{accepted_named, NameKeys};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx::{Directive, DirectiveId};
-use crate::model::nginx_directives::Verdict;
 use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
 
@@ -21,6 +20,19 @@ pub struct ZoneRef {
 }
 
 const CACHES: [&str; 4] = ["proxy", "fastcgi", "uwsgi", "scgi"];
+
+/// The names [`zone_ref`] reads.
+static ZONE_NAMES: std::sync::LazyLock<NameKeys> = std::sync::LazyLock::new(|| {
+    NameKeys::matching(|n| {
+        CACHES.iter().any(|tag| {
+            n.strip_prefix(tag)
+                .is_some_and(|rest| rest == "_cache_path" || rest == "_cache")
+        }) || matches!(
+            n,
+            "limit_req_zone" | "limit_conn_zone" | "limit_req" | "limit_conn"
+        )
+    })
+});
 
 /// The zone a directive declares or uses, if any.
 pub fn zone_ref(d: &Directive) -> Option<ZoneRef> {
@@ -103,10 +115,7 @@ impl Rule for UnknownZone {
         let model = &cx.stack.nginx;
         // Per configuration (main block): every mention in reading order.
         let mut refs: Vec<(u32, DirectiveId, ZoneRef)> = Vec::new();
-        for v in walk(cx).iter().copied() {
-            if !matches!(v.verdict(), Verdict::Ok(_)) {
-                continue;
-            }
+        for v in accepted_named(cx, &ZONE_NAMES) {
             let d = model.directive(v.id);
             if let Some(z) = zone_ref(d) {
                 refs.push((model.main_of(d.parent).0, v.id, z));
