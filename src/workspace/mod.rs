@@ -215,6 +215,9 @@ fn is_nginx_root(source: &mut StackSource, path: &Path) -> bool {
 pub fn lint(ws: &Workspace, config: &crate::config::Config) -> Vec<crate::diagnostic::Diagnostic> {
     let cx = crate::rules::Checker::new(&ws.files, &ws.stack, config);
     let mut diags = crate::rules::run_rules(&cx);
+    // The rules' shared tables (the nginx -t walk, the pass sites, …) are not needed once
+    // the findings are made.
+    crate::cli::release(cx);
     diags.retain(|d| {
         d.rule == "invalid-suppression"
             || !ws
