@@ -25,6 +25,8 @@ const MAX_INCLUDE_DEPTH: usize = 64;
 struct Loaded {
     file: FileId,
     tree: NginxTree,
+    /// What each of its directives gives the model, by tree directive id.
+    templates: Vec<Template>,
 }
 
 /// Load the nginx root `main` with its includes into `ws`. Returns the ids of every file
@@ -37,8 +39,10 @@ pub fn load_root(
 ) -> Vec<FileId> {
     let mut raw: Vec<VisitedFile> = Vec::new();
     // The model reads directives only: the token streams need not be kept.
+    // Each file's templates are made by the thread that parsed it, as soon as it did.
     let options = WalkOptions {
         directives_only: true,
+        prepare: Some(prepare_templates),
         ..WalkOptions::default()
     };
     let result = match walk(main, prefix, source, options, &mut |v| raw.push(v)) {
@@ -56,12 +60,20 @@ pub fn load_root(
     ws.files.reserve(raw.len());
     ws.kinds.reserve(raw.len());
     for v in raw {
+        let templates = match v.prepared.map(|p| p.downcast::<Vec<Template>>()) {
+            Some(Ok(t)) => *t,
+            _ => file_templates(&v.text, &v.tree),
+        };
         let file = ws.add_file(source.map(&v.path), v.text, FileKind::Nginx);
         if visited.len() <= v.index {
             visited.resize_with(v.index + 1, || None);
         }
         ids.push(file);
-        visited[v.index] = Some(Loaded { file, tree: v.tree });
+        visited[v.index] = Some(Loaded {
+            file,
+            tree: v.tree,
+            templates,
+        });
     }
     // The expansion's size is known now: its list is allocated and its memory touched on
     // another core while this one records the files' problems and the threads make the
@@ -119,22 +131,35 @@ pub fn load_root(
             .entry((inc.from, inc.directive.0))
             .or_insert(&inc.targets);
     }
-    if let Some(Some(root)) = visited.first() {
+    if matches!(visited.first(), Some(Some(_))) {
         let mut model = std::mem::take(&mut ws.stack.nginx);
+        // The rare indentations that are not a run of spaces or of tabs are kept once by
+        // the model; the templates then say where.
+        for t in visited
+            .iter_mut()
+            .flatten()
+            .flat_map(|l| l.templates.iter_mut())
+        {
+            if let Some(other) = t.other_indent.take() {
+                t.indent = model.intern_indent(other.as_bytes());
+            }
+        }
         // Room for the whole expansion at once: growing a list of 100 000 directives
         // step by step copies it again and again, into fresh memory each time.
         match room.map(std::thread::JoinHandle::join) {
             Some(Ok(room)) if model.directives.is_empty() => model.directives = room,
             _ => model.directives.reserve(expected),
         }
-        build_model(
-            &mut model,
-            &ws.files,
-            &visited,
-            &targets,
-            root,
-            BlockKind::Main,
-        );
+        if let Some(Some(root)) = visited.first() {
+            build_model(
+                &mut model,
+                &ws.files,
+                &visited,
+                &targets,
+                root,
+                BlockKind::Main,
+            );
+        }
         ws.stack.nginx = model;
     }
     // The trees and the walk's record are not needed any more. Freeing 2 000 trees, most
@@ -294,14 +319,6 @@ fn build_model(
     if is_crlf(root_text) {
         model.crlf_files.insert(root.file);
     }
-    let mut templates = templates(files, visited);
-    // The rare indentations that are not a run of spaces or of tabs are kept once by the
-    // model; the templates then say where.
-    for t in templates.iter_mut().flatten() {
-        if let Some(other) = t.other_indent.take() {
-            t.indent = model.intern_indent(other.as_bytes());
-        }
-    }
     let mut stack = vec![Frame {
         loaded: root,
         text: root_text,
@@ -322,7 +339,7 @@ fn build_model(
         let text = frame.text;
         let index = frame.index;
         let block = frame.block;
-        let Some(t) = templates.get(index).and_then(|f| f.get(d.id().0 as usize)) else {
+        let Some(t) = loaded.templates.get(d.id().0 as usize) else {
             continue;
         };
         let id = model.add_directive(Directive {
@@ -400,7 +417,6 @@ fn build_model(
             _ => {}
         }
     }
-    crate::cli::release(templates);
 }
 
 /// What a directive of a file gives every model directive made from it, however often
@@ -422,88 +438,63 @@ struct Part {
     args: std::ops::Range<usize>,
 }
 
-/// The templates of every directive of every walked file, by file index and tree
-/// directive id. Files are shared out between the machine's cores: decoding arguments is
-/// most of the cost of building a model.
-fn templates(files: &Files, visited: &[Option<Loaded>]) -> Vec<Vec<Template>> {
-    let of_file = |l: &Option<Loaded>| -> Vec<Template> {
-        let Some(l) = l else { return Vec::new() };
-        let text: &[u8] = &files.get(l.file).text;
-        // One UTF-8 check of the whole file spares one per word.
-        let whole = std::str::from_utf8(text).ok();
-        // Every argument of the file in one list; each directive keeps its range.
-        // Each directive has one name word; the other words are arguments.
-        let arg_count = l.tree.word_count().saturating_sub(l.tree.directive_count());
-        let mut all: Vec<Arg> = Vec::with_capacity(arg_count);
-        let mut parts: Vec<Part> = Vec::with_capacity(l.tree.directive_count());
-        for d in l.tree.all(text) {
-            let start = all.len();
-            all.extend(d.args().map(|w| Arg {
-                value: match whole.and_then(|t| w.str_in(t)) {
-                    Some(s) => compact_str::CompactString::from(s),
-                    None => compact_str::CompactString::from(w.as_str()),
-                },
-                range: w.range(),
-                quoted: w.quote() != crate::syntax::nginx::Quote::None,
-            }));
-            let name_word = d.name_word();
-            let (indent, other_indent) = match d.indentation() {
-                None => (Indent::None, None),
-                Some(bytes) => match Indent::common(bytes) {
-                    Some(common) => (common, None),
-                    None => (
-                        Indent::None,
-                        Some(String::from_utf8_lossy(bytes).into_owned()),
-                    ),
-                },
-            };
-            parts.push(Part {
-                name: match whole.and_then(|t| name_word.str_in(t)) {
-                    Some(n) => intern_name(n),
-                    None => intern_name(&name_word.as_str()),
-                },
-                indent,
-                other_indent,
-                args: start..all.len(),
-            });
-        }
-        // The list is shared once it is complete: each template takes its range.
-        let all = Arc::new(all);
-        parts
-            .into_iter()
-            .map(|p| Template {
-                name: p.name,
-                args: Args::range_of(&all, p.args.start, p.args.end),
-                indent: p.indent,
-                other_indent: p.other_indent,
-            })
-            .collect()
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8);
-    if threads == 1 || visited.len() < 64 {
-        return visited.iter().map(of_file).collect();
+/// The templates of every directive of one file, by tree directive id.
+fn file_templates(text: &[u8], tree: &NginxTree) -> Vec<Template> {
+    // One UTF-8 check of the whole file spares one per word.
+    let whole = std::str::from_utf8(text).ok();
+    // Every argument of the file in one list; each directive keeps its range.
+    // Each directive has one name word; the other words are arguments.
+    let arg_count = tree.word_count().saturating_sub(tree.directive_count());
+    let mut all: Vec<Arg> = Vec::with_capacity(arg_count);
+    let mut parts: Vec<Part> = Vec::with_capacity(tree.directive_count());
+    for d in tree.all(text) {
+        let start = all.len();
+        all.extend(d.args().map(|w| Arg {
+            value: match whole.and_then(|t| w.str_in(t)) {
+                Some(s) => compact_str::CompactString::from(s),
+                None => compact_str::CompactString::from(w.as_str()),
+            },
+            range: w.range(),
+            quoted: w.quote() != crate::syntax::nginx::Quote::None,
+        }));
+        let name_word = d.name_word();
+        let (indent, other_indent) = match d.indentation() {
+            None => (Indent::None, None),
+            Some(bytes) => match Indent::common(bytes) {
+                Some(common) => (common, None),
+                None => (
+                    Indent::None,
+                    Some(String::from_utf8_lossy(bytes).into_owned()),
+                ),
+            },
+        };
+        parts.push(Part {
+            name: match whole.and_then(|t| name_word.str_in(t)) {
+                Some(n) => intern_name(n),
+                None => intern_name(&name_word.as_str()),
+            },
+            indent,
+            other_indent,
+            args: start..all.len(),
+        });
     }
-    let chunk = visited.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = visited
-            .chunks(chunk)
-            .skip(1)
-            .map(|part| scope.spawn(move || part.iter().map(of_file).collect::<Vec<_>>()))
-            .collect();
-        let mut out: Vec<Vec<Template>> = visited[..chunk.min(visited.len())]
-            .iter()
-            .map(of_file)
-            .collect();
-        for h in handles {
-            match h.join() {
-                Ok(part) => out.extend(part),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        out
-    })
+    // The list is shared once it is complete: each template takes its range.
+    let all = Arc::new(all);
+    parts
+        .into_iter()
+        .map(|p| Template {
+            name: p.name,
+            args: Args::range_of(&all, p.args.start, p.args.end),
+            indent: p.indent,
+            other_indent: p.other_indent,
+        })
+        .collect()
+}
+
+/// [`file_templates`] as the walk's [`Prepare`](crate::syntax::nginx::Prepare): made by
+/// the thread that parsed the file (reading ahead, another core), while it is in the cache.
+fn prepare_templates(text: &[u8], tree: &NginxTree) -> crate::syntax::nginx::Prepared {
+    Some(Box::new(file_templates(text, tree)))
 }
 
 /// True when the text's first line ends in CRLF.
@@ -554,6 +545,7 @@ mod tests {
                 visited[v.index] = Some(Loaded {
                     file: FileId(v.index as u32),
                     tree: v.tree,
+                    templates: Vec::new(),
                 });
             },
         )

@@ -209,7 +209,7 @@ fn run_files(
         buf.clear();
         let mut outcome = FileOutcome::default();
         match reader.read(i, &path) {
-            Ok((text, tree)) => {
+            Ok((text, tree, _)) => {
                 let ctx = Rc::clone(&run.ctxs[i]);
                 let mut file = FileRun {
                     run: &mut run,

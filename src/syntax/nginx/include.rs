@@ -347,7 +347,17 @@ pub struct VisitedFile {
     pub tree: NginxTree,
     /// This file's include directives (also in [`WalkResult::includes`]).
     pub includes: Vec<Include>,
+    /// What [`WalkOptions::prepare`] made of the file, if it is set.
+    pub prepared: Prepared,
 }
+
+/// Work a caller wants done on each file as soon as it is parsed, on the thread that
+/// parsed it ([`WalkOptions::prepare`]): with reading ahead, that spreads the caller's
+/// own per-file work over the same cores, while the file is still in the cache.
+pub type Prepare = fn(&[u8], &NginxTree) -> Prepared;
+
+/// What a [`Prepare`] made of one file, for the caller to take back by type.
+pub type Prepared = Option<Box<dyn std::any::Any + Send>>;
 
 /// A file the walk reached but could not read after all (it vanished, or is a directory).
 #[derive(Clone, Debug)]
@@ -576,6 +586,8 @@ pub struct WalkOptions {
     /// [`NginxTree::tokens`] are empty (the tree is no longer lossless). For callers that read only directives, on
     /// thousands of files (a third less memory per tree).
     pub directives_only: bool,
+    /// Run on each file as soon as it is parsed; the result is [`VisitedFile::prepared`].
+    pub prepare: Option<Prepare>,
 }
 
 /// Walk the main file and everything it includes, breadth first, handing each parsed
@@ -606,7 +618,7 @@ pub fn walk(
         let index = next;
         next += 1;
         let path = result.paths[index].clone();
-        let (text, tree) = match reader.read(index, &path) {
+        let (text, tree, prepared) = match reader.read(index, &path) {
             Ok(t) => t,
             Err(e) if index == 0 => return Err(e),
             Err(e) => {
@@ -704,6 +716,7 @@ pub fn walk(
             text,
             tree,
             includes: file_includes,
+            prepared,
         });
     }
     Ok(result)

@@ -24,8 +24,8 @@ mod tree;
 pub use grammar::parse;
 pub use include::{
     load, load_from, walk, CachingSource, ConfigFile, FileSource, FsSource, IncludeEdge,
-    IncludeError, MemorySource, NginxConfig, PlainOpen, SharedOpen, VisitedFile, WalkOptions,
-    WalkResult,
+    IncludeError, MemorySource, NginxConfig, PlainOpen, Prepare, Prepared, SharedOpen, VisitedFile,
+    WalkOptions, WalkResult,
 };
 pub use lexer::{Quote, Token, TokenKind};
 pub use tree::{

@@ -36,7 +36,7 @@ impl SharedOpen for PlainOpen {
 }
 
 /// A read and parsed file, or why it could not be read.
-pub(crate) type Parsed = io::Result<(Vec<u8>, NginxTree)>;
+pub(crate) type Parsed = io::Result<(Vec<u8>, NginxTree, super::Prepared)>;
 
 /// Fewer files than this are read on the walk's own thread: starting a worker costs more.
 const MIN_BATCH: usize = 16;
@@ -86,6 +86,8 @@ struct Shared {
     paths: Vec<PathBuf>,
     /// Drop each tree's token stream after parsing ([`super::WalkOptions::directives_only`]).
     directives_only: bool,
+    /// [`super::WalkOptions::prepare`].
+    prepare: Option<super::Prepare>,
     open: Arc<dyn SharedOpen>,
     state: Mutex<State>,
     /// A slot became `Done`.
@@ -139,7 +141,7 @@ impl Shared {
             None => self.open.open(&self.paths[i])?,
         };
         let text = read_exact_size(file, scratch)?;
-        Ok(parsed(text, self.directives_only))
+        Ok(parsed(text, self.directives_only, self.prepare))
     }
 
     /// Claim slot `i`, open the files ahead of it that are due, and read and parse it on
@@ -239,6 +241,7 @@ impl Batch {
         open: Arc<dyn SharedOpen>,
         workers: usize,
         directives_only: bool,
+        prepare: Option<super::Prepare>,
     ) -> Self {
         let mut slots: Vec<Slot> = paths.iter().map(|_| Slot::Waiting).collect();
         // When the first file is in the page cache, the others most likely are too
@@ -256,6 +259,7 @@ impl Batch {
         let shared = Arc::new(Shared {
             paths,
             directives_only,
+            prepare,
             open,
             state: Mutex::new(State {
                 slots,
@@ -363,6 +367,8 @@ pub(crate) struct Reader<'s> {
     workers: usize,
     /// Drop each tree's token stream after parsing ([`super::WalkOptions::directives_only`]).
     directives_only: bool,
+    /// [`super::WalkOptions::prepare`].
+    prepare: Option<super::Prepare>,
 }
 
 impl<'s> Reader<'s> {
@@ -379,6 +385,7 @@ impl<'s> Reader<'s> {
                 cores.saturating_sub(1).min(3)
             },
             directives_only: options.directives_only,
+            prepare: options.prepare,
         }
     }
 
@@ -393,6 +400,7 @@ impl<'s> Reader<'s> {
                     open,
                     self.workers,
                     self.directives_only,
+                    self.prepare,
                 ));
                 return;
             }
@@ -411,18 +419,24 @@ impl<'s> Reader<'s> {
             }
         }
         let text = self.source.read(path)?;
-        Ok(parsed(text, self.directives_only))
+        Ok(parsed(text, self.directives_only, self.prepare))
     }
 }
 
-/// A text with its tree, the token stream dropped when only directives are wanted.
-fn parsed(text: Vec<u8>, directives_only: bool) -> (Vec<u8>, NginxTree) {
+/// A text with its tree (without the token stream when only directives are wanted), and
+/// what the walk's caller prepares from them.
+fn parsed(
+    text: Vec<u8>,
+    directives_only: bool,
+    prepare: Option<super::Prepare>,
+) -> (Vec<u8>, NginxTree, super::Prepared) {
     let tree = if directives_only {
         super::grammar::parse_directives(&text)
     } else {
         parse(&text)
     };
-    (text, tree)
+    let prepared = prepare.and_then(|p| p(&text, &tree));
+    (text, tree, prepared)
 }
 
 /// Read a whole file into `scratch` and copy it out at its exact size (the texts a run
@@ -556,6 +570,33 @@ mod tests {
     }
 
     #[test]
+    fn every_file_is_prepared_by_the_thread_that_parsed_it() {
+        fn count(text: &[u8], tree: &NginxTree) -> super::super::Prepared {
+            Some(Box::new((text.len(), tree.directive_count())))
+        }
+        let dir = tree(300);
+        let main = dir.path().join("nginx.conf");
+        for one_thread in [true, false] {
+            let options = WalkOptions {
+                one_thread,
+                prepare: Some(count),
+                ..WalkOptions::default()
+            };
+            let mut seen = 0;
+            walk(&main, None, &mut FsSource::new(), options, &mut |v| {
+                let got = v
+                    .prepared
+                    .map(|p| p.downcast::<(usize, usize)>().map(|b| *b));
+                let want = (v.text.len(), v.tree.directive_count());
+                assert_eq!(got.and_then(Result::ok), Some(want), "{}", v.path.display());
+                seen += 1;
+            })
+            .unwrap();
+            assert_eq!(seen, 1 + 300 + 40, "one_thread: {one_thread}");
+        }
+    }
+
+    #[test]
     fn directives_only_trees_keep_directives_words_and_errors() {
         let dir = tree(40);
         let main = dir.path().join("nginx.conf");
@@ -604,6 +645,7 @@ mod tests {
             batches: Vec::new(),
             workers,
             directives_only: false,
+            prepare: None,
         };
         reader.announce(1, paths);
         reader
@@ -631,7 +673,7 @@ mod tests {
             let got = reader.read(i + 1, &paths[i]);
             let want = std::fs::read(&paths[i]);
             match (got, want) {
-                (Ok((text, tree)), Ok(want)) => {
+                (Ok((text, tree, _)), Ok(want)) => {
                     assert_eq!(text, want, "{}", paths[i].display());
                     assert_eq!(tree.len as usize, want.len());
                 }
@@ -640,7 +682,7 @@ mod tests {
             }
         }
         // A file taken before is read again from the source.
-        let (text, _) = reader.read(1, &paths[0]).unwrap();
+        let (text, _, _) = reader.read(1, &paths[0]).unwrap();
         assert_eq!(text, std::fs::read(&paths[0]).unwrap());
     }
 
@@ -670,6 +712,7 @@ mod tests {
             batches: Vec::new(),
             workers: 2,
             directives_only: false,
+            prepare: None,
         };
         reader.announce(1, &paths);
         assert!(reader.batches.is_empty());
