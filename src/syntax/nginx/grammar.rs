@@ -113,15 +113,11 @@ fn parse_with(text: &[u8], keep_tokens: bool) -> NginxTree {
                 let is_lua = is_lua_block_name(text, &name);
                 if is_lua {
                     let (body, close) = lexer.lua_body(tok.range);
-                    if !body.is_empty() {
-                        if keep_tokens {
-                            tree.tokens.push(lua_token(body));
-                        }
+                    if keep_tokens && !body.is_empty() {
+                        tree.tokens.push(lua_token(body));
                     }
-                    if let Some(c) = close {
-                        if keep_tokens {
-                            tree.tokens.push(brace_token(c));
-                        }
+                    if let (true, Some(c)) = (keep_tokens, close) {
+                        tree.tokens.push(brace_token(c));
                     }
                     tree.push_directive(
                         pending,
