@@ -9,30 +9,30 @@ use crate::rules::{Checker, Rule, RuleMeta};
 use crate::source::FileKind;
 
 /// How a location matches, for the duplicate check.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum LocationMatch {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LocationMatch<'a> {
     /// `location = /x`.
-    Exact(String),
+    Exact(&'a str),
     /// `location /x` or `location ^~ /x` (nginx joins both in one tree).
-    Prefix(String),
+    Prefix(&'a str),
     /// Regex and named locations: nginx does not check them for duplicates.
     Unchecked,
 }
 
 /// Classify a location's arguments as `ngx_http_core_location()` does.
-pub fn location_match(args: &[&str]) -> LocationMatch {
-    match args {
-        ["=", uri] => LocationMatch::Exact(uri.to_string()),
-        ["^~", uri] => LocationMatch::Prefix(uri.to_string()),
+pub fn location_match<'a>(args: &[&'a str]) -> LocationMatch<'a> {
+    match *args {
+        ["=", uri] => LocationMatch::Exact(uri),
+        ["^~", uri] => LocationMatch::Prefix(uri),
         [one] => {
             if let Some(u) = one.strip_prefix('=') {
-                LocationMatch::Exact(u.to_string())
+                LocationMatch::Exact(u)
             } else if let Some(u) = one.strip_prefix("^~") {
-                LocationMatch::Prefix(u.to_string())
+                LocationMatch::Prefix(u)
             } else if one.starts_with('~') || one.starts_with('@') {
                 LocationMatch::Unchecked
             } else {
-                LocationMatch::Prefix(one.to_string())
+                LocationMatch::Prefix(one)
             }
         }
         _ => LocationMatch::Unchecked,
@@ -58,13 +58,16 @@ impl Rule for DuplicateLocation {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        let mut seen: crate::model::hash::FastMap<(u32, LocationMatch), DirectiveId> =
+        let mut seen: crate::model::hash::FastMap<(u32, LocationMatch<'_>), DirectiveId> =
             Default::default();
         let names = NameKeys::of(["location"]);
         for v in accepted_named(cx, &names) {
             let d = model.directive(v.id);
-            let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
-            let m = location_match(&args);
+            let m = match &d.args[..] {
+                [a] => location_match(&[a.value.as_str()]),
+                [a, b] => location_match(&[a.value.as_str(), b.value.as_str()]),
+                _ => LocationMatch::Unchecked,
+            };
             if m == LocationMatch::Unchecked {
                 continue;
             }

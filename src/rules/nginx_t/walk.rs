@@ -7,8 +7,7 @@
 //! reporting their insides would only add noise.
 
 use crate::config::Config;
-use crate::model::hash::FastMap;
-use crate::model::nginx::{BlockId, BlockKind, DirectiveId, NginxModel};
+use crate::model::nginx::{BlockId, BlockKind, DirectiveId, Name, NginxModel};
 use crate::model::nginx_directives::{
     check_specs, lookup, Context, DirectiveSpec, Verdict, DIRECTIVES,
 };
@@ -191,8 +190,8 @@ pub fn walk<'c>(cx: &'c crate::rules::Checker<'_>) -> &'c [Visit] {
 pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
     let mut out = Vec::with_capacity(model.directives.len());
     // What depends on the name alone, once per name: names nginx knows point at their
-    // table entry (see `intern_name`), so its address identifies them.
-    let mut per_name: FastMap<usize, NameFacts> = FastMap::default();
+    // table entry (see `intern_name`), whose index keys this list.
+    let mut per_name: Vec<Option<NameFacts>> = vec![None; DIRECTIVES.len()];
     let facts_of = |name: &str| -> NameFacts {
         let specs = lookup(name);
         NameFacts {
@@ -213,9 +212,12 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
             };
             stack.push((block, ctx, i + 1));
             let d = model.directive(id);
-            let facts = match d.name.known_key() {
-                Some(key) => *per_name.entry(key).or_insert_with(|| facts_of(&d.name)),
-                None => facts_of(&d.name),
+            let facts = match &d.name {
+                Name::Known(spec) => {
+                    let slot = &mut per_name[table_index(spec) as usize];
+                    *slot.get_or_insert_with(|| facts_of(&d.name))
+                }
+                Name::Other(_) => facts_of(&d.name),
             };
             if facts.extra {
                 continue;
