@@ -75,14 +75,6 @@ pub fn load_root(
             templates,
         });
     }
-    // The expansion's size is known now: its list is allocated and its memory touched on
-    // another core while this one records the files' problems and the threads make the
-    // templates. Filled later without a page fault every 56 directives, the expansion
-    // (serial) is much shorter.
-    let expected = expanded_count(&visited, &result.includes).min(MAX_MODEL_DIRECTIVES);
-    let room = (expected >= PREFAULT_MIN
-        && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1))
-    .then(|| std::thread::spawn(move || prefaulted(expected)));
     // Syntax errors of every file (once per file, however often it is reached).
     for l in visited.iter().flatten() {
         ws.record_nginx_syntax(l.file, &l.tree);
@@ -146,10 +138,8 @@ pub fn load_root(
         }
         // Room for the whole expansion at once: growing a list of 100 000 directives
         // step by step copies it again and again, into fresh memory each time.
-        match room.map(std::thread::JoinHandle::join) {
-            Some(Ok(room)) if model.directives.is_empty() => model.directives = room,
-            _ => model.directives.reserve(expected),
-        }
+        let expected = expanded_count(&visited, &result.includes);
+        model.directives.reserve(expected.min(MAX_MODEL_DIRECTIVES));
         if let Some(Some(root)) = visited.first() {
             build_model(
                 &mut model,
@@ -168,31 +158,6 @@ pub fn load_root(
     drop(targets);
     crate::cli::release((visited, result));
     ids
-}
-
-/// Expansions smaller than this are not worth a thread to touch their memory first.
-const PREFAULT_MIN: usize = 16 * 1024;
-
-/// An empty directive list with room for `n` whose memory has been written once: the
-/// first write to each page of a fresh allocation is a page fault, which costs more than
-/// filling the page.
-fn prefaulted(n: usize) -> Vec<Directive> {
-    let mut room = Vec::with_capacity(n);
-    room.resize(
-        n,
-        Directive {
-            name: intern_name("include"),
-            name_range: Default::default(),
-            args: Args::default(),
-            file: crate::source::FileId(0),
-            range: Default::default(),
-            parent: BlockId(0),
-            block: None,
-            indent: Indent::None,
-        },
-    );
-    room.clear();
-    room
 }
 
 /// How many directives expanding the root (file 0) makes: each file's own, plus those of
