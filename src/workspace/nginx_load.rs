@@ -412,6 +412,8 @@ fn file_templates(text: &[u8], tree: &NginxTree) -> Vec<Template> {
     let arg_count = tree.word_count().saturating_sub(tree.directive_count());
     let mut all: Vec<Arg> = Vec::with_capacity(arg_count);
     let mut parts: Vec<Part> = Vec::with_capacity(tree.directive_count());
+    // Runs of one name (`fastcgi_param` after `fastcgi_param`) are looked up once.
+    let mut last: Option<(&str, Name)> = None;
     for d in tree.all(text) {
         let start = all.len();
         all.extend(d.args().map(|w| Arg {
@@ -433,11 +435,19 @@ fn file_templates(text: &[u8], tree: &NginxTree) -> Vec<Template> {
                 ),
             },
         };
-        parts.push(Part {
-            name: match whole.and_then(|t| name_word.str_in(t)) {
-                Some(n) => intern_name(n),
-                None => intern_name(&name_word.as_str()),
+        let name = match whole.and_then(|t| name_word.str_in(t)) {
+            Some(n) => match &last {
+                Some((prev, name)) if *prev == n => name.clone(),
+                _ => {
+                    let name = intern_name(n);
+                    last = Some((n, name.clone()));
+                    name
+                }
             },
+            None => intern_name(&name_word.as_str()),
+        };
+        parts.push(Part {
+            name,
             indent,
             other_indent,
             args: start..all.len(),

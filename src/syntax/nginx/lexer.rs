@@ -70,7 +70,9 @@ pub struct Token {
     pub range: TextRange,
     /// The quoting of a word ([`Quote::None`] for other kinds).
     pub quote: Quote,
-    /// True when a word holds a backslash, so its value differs from its raw bytes.
+    /// True when a word holds a backslash escape nginx decodes (`\"`, `\'`, `\\`, `\t`,
+    /// `\r`, `\n`), so its value differs from its raw bytes. Other backslashes (`\.` of a
+    /// regex) stay as written and leave it false.
     pub escaped: bool,
     /// True when a quoted word lacks its closing quote (end of file came first).
     pub unterminated: bool,
@@ -288,7 +290,7 @@ impl<'a> Lexer<'a> {
         while i < len {
             let b = text[i];
             if b == b'\\' {
-                escaped = true;
+                escaped |= decodes(text.get(i + 1));
                 i += 2;
                 continue;
             }
@@ -329,7 +331,7 @@ impl<'a> Lexer<'a> {
         // The first byte: `\` escapes the next one, `$` may be followed by `{`.
         match text[i] {
             b'\\' => {
-                escaped = true;
+                escaped |= decodes(text.get(i + 1));
                 i += 2;
             }
             b'$' => {
@@ -354,7 +356,7 @@ impl<'a> Lexer<'a> {
             variable = false;
             match b {
                 b'\\' => {
-                    escaped = true;
+                    escaped |= decodes(text.get(i + 1));
                     i += 2;
                 }
                 b'$' => {
@@ -543,6 +545,11 @@ fn char_len(text: &[u8], i: usize) -> usize {
 /// the whole UTF-8 character when it starts one, else as a replacement character.
 fn display_byte(text: &[u8], i: usize) -> String {
     String::from_utf8_lossy(&text[i..i + char_len(text, i)]).into_owned()
+}
+
+/// True when a backslash followed by `next` is an escape [`unescape`] decodes.
+fn decodes(next: Option<&u8>) -> bool {
+    matches!(next, Some(b'"' | b'\'' | b'\\' | b't' | b'r' | b'n'))
 }
 
 /// Decode a word's bytes as nginx does: `\"` `\'` `\\` lose the backslash, `\t` `\r` `\n`

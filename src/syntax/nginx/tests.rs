@@ -95,6 +95,16 @@ fn raw_spans_and_quote_kinds_are_kept() {
     assert_eq!(a[1].as_str(), "b c");
     assert_eq!(a[2].raw(), br#"d\"e"#);
     assert!(a[2].is_escaped());
+    // A backslash nginx keeps (a regex's `\.`) is no escape: the value is the raw bytes.
+    let regex = br#"location ~ \.php$ { }"#;
+    let t = tree(regex);
+    let w = t.roots(regex).next().unwrap().args().nth(1).unwrap();
+    assert!(!w.is_escaped());
+    assert!(matches!(w.value(), std::borrow::Cow::Borrowed(b"\\.php$")));
+    assert_eq!(
+        w.str_in(std::str::from_utf8(regex).unwrap()),
+        Some(r"\.php$")
+    );
     assert_eq!(a[2].as_str(), r#"d"e"#);
     // Slices of the validated file agree with as_str where no decoding is needed.
     let whole = std::str::from_utf8(src).unwrap();
