@@ -21,7 +21,7 @@ pub mod lexer;
 mod read_ahead;
 mod tree;
 
-pub use grammar::parse;
+pub use grammar::{parse, parse_directives};
 pub use include::{
     load, load_from, walk, CachingSource, ConfigFile, FileSource, FsSource, IncludeEdge,
     IncludeError, MemorySource, NginxConfig, PlainOpen, Prepare, Prepared, SharedOpen, VisitedFile,
