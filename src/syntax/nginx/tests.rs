@@ -296,6 +296,21 @@ fn block_structure_and_paths() {
     assert_eq!(ret.block_path(), ["http", "server", "location"]);
     assert_eq!(ret.indentation(), Some(&b"            "[..]));
     let http = t.roots(src).next().unwrap();
+    assert_eq!(http.indentation(), Some(&b""[..]));
+    // A directive after another on its line, or after a CR alone, has no indentation.
+    let src2 = b"a;  b;\n\tc;\r  d;\r\n e;";
+    let t2 = tree(src2);
+    let ind: Vec<_> = t2.all(src2).map(|d| d.indentation()).collect();
+    assert_eq!(
+        ind,
+        [
+            Some(&b""[..]),
+            None,
+            Some(&b"\t"[..]),
+            None,
+            Some(&b" "[..])
+        ]
+    );
     assert_eq!(http.children().count(), 1);
     let DirectiveEnd::Block { open, close } = http.end() else {
         panic!("not a block")

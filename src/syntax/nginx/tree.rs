@@ -492,16 +492,14 @@ impl<'a> DirectiveRef<'a> {
     /// The whitespace before the directive on its line, when the directive starts its
     /// line (what a fix uses to indent a new sibling line).
     pub fn indentation(&self) -> Option<&'a [u8]> {
-        let start = self.span().start as usize;
-        let line_start = self.text[..start]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let before = &self.text[line_start..start];
-        before
-            .iter()
-            .all(|&b| b == b' ' || b == b'\t')
-            .then_some(before)
+        let start = (self.span().start as usize).min(self.text.len());
+        // Back over spaces and tabs only: a directive that does not start its line stops
+        // at the byte before it, not at the previous newline.
+        let mut at = start;
+        while at > 0 && matches!(self.text[at - 1], b' ' | b'\t') {
+            at -= 1;
+        }
+        (at == 0 || self.text[at - 1] == b'\n').then(|| &self.text[at..start])
     }
 }
 
