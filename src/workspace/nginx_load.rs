@@ -40,9 +40,12 @@ pub fn load_root(
     let mut raw: Vec<VisitedFile> = Vec::new();
     // The model reads directives only: the token streams need not be kept.
     // Each file's templates are made by the thread that parsed it, as soon as it did.
+    // The walk's record keeps only the include graph: each include's own error is taken
+    // from its file below, and patterns and contexts are not needed here.
     let options = WalkOptions {
         directives_only: true,
         prepare: Some(prepare_templates),
+        slim_includes: true,
         ..WalkOptions::default()
     };
     let result = match walk(main, prefix, source, options, &mut |v| raw.push(v)) {
@@ -59,6 +62,7 @@ pub fn load_root(
     let mut ids: Vec<FileId> = Vec::with_capacity(raw.len());
     ws.files.reserve(raw.len());
     ws.kinds.reserve(raw.len());
+    let mut include_errors: Vec<(FileId, crate::source::TextRange, String)> = Vec::new();
     for v in raw {
         let templates = match v.prepared.map(|p| p.downcast::<Vec<Template>>()) {
             Some(Ok(t)) => *t,
@@ -69,6 +73,11 @@ pub fn load_root(
             visited.resize_with(v.index + 1, || None);
         }
         ids.push(file);
+        include_errors.extend(
+            v.includes
+                .into_iter()
+                .filter_map(|inc| Some((file, inc.range, inc.error?))),
+        );
         visited[v.index] = Some(Loaded {
             file,
             tree: v.tree,
@@ -89,13 +98,8 @@ pub fn load_root(
         }
     }
     // Include problems, reported at the include directive.
-    for inc in &result.includes {
-        let Some(Some(from)) = visited.get(inc.from) else {
-            continue;
-        };
-        if let Some(msg) = &inc.error {
-            ws.push_load_problem(from.file, inc.range, msg.clone());
-        }
+    for (file, range, msg) in include_errors {
+        ws.push_load_problem(file, range, msg);
     }
     for (inc_idx, msg) in result.cycles() {
         let inc = &result.includes[inc_idx];
