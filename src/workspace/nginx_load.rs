@@ -537,4 +537,47 @@ mod tests {
         // nginx.conf 8 + twice (a.conf 3 + b.conf 2) + loop.conf 3 (its self-include cut).
         assert_eq!(counted, 8 + 2 * (3 + 2) + 3);
     }
+
+    #[test]
+    fn include_problems_are_reported_at_their_directives() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(
+            d.join("nginx.conf"),
+            "events {}\nhttp {\n  include missing.conf;\n  include a.conf;\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("a.conf"),
+            "include also-missing.conf;\ninclude a.conf;\n",
+        )
+        .unwrap();
+        let mut ws = Workspace::default();
+        let mut source = StackSource::new(None);
+        load_root(&mut ws, &mut source, &d.join("nginx.conf"), None);
+        let problems: Vec<(String, String, String)> = ws
+            .stack
+            .problems
+            .iter()
+            .map(|p| {
+                let f = ws.files.get(p.file);
+                let at = String::from_utf8_lossy(&f.text[p.range.as_range()]).into_owned();
+                let name = f.path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, at, p.message.clone())
+            })
+            .collect();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert_eq!(problems[0].0, "nginx.conf");
+        assert_eq!(problems[0].1, "include missing.conf;");
+        assert!(problems[0].2.contains("missing.conf") && problems[0].2.contains("No such file"));
+        assert_eq!(problems[1].0, "a.conf");
+        assert_eq!(problems[1].1, "include also-missing.conf;");
+        assert!(problems[1].2.contains("also-missing.conf"));
+        assert_eq!(problems[2].1, "include a.conf;");
+        assert!(
+            problems[2].2.contains("recursive") || problems[2].2.contains("cycle"),
+            "{}",
+            problems[2].2
+        );
+    }
 }
