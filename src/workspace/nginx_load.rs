@@ -10,7 +10,6 @@ use crate::model::nginx::{
 use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::Arc;
 
 /// Expansion stops past this many directives in one model: a file that includes another
@@ -268,8 +267,33 @@ struct Frame<'a> {
     index: usize,
     iter: Children<'a>,
     block: BlockId,
-    /// File indices of the include chain that led here (for cycle cuts).
-    chain: Rc<[usize]>,
+    /// The include chain that led here (for cycle cuts): an index into the links.
+    chain: u32,
+}
+
+/// One file of an include chain: the chains of one expansion form a tree, kept as one
+/// list of links (no list per included file).
+struct ChainLink {
+    /// The file's index.
+    file: usize,
+    /// The link of the file that included it (`None` for the root).
+    up: Option<u32>,
+    /// How many files the chain holds, this one included.
+    depth: usize,
+}
+
+/// True when the chain ending at link `at` holds file `file`.
+fn chain_holds(links: &[ChainLink], mut at: u32, file: usize) -> bool {
+    loop {
+        let link = &links[at as usize];
+        if link.file == file {
+            return true;
+        }
+        match link.up {
+            Some(up) => at = up,
+            None => return false,
+        }
+    }
 }
 
 /// Expand the root file and its includes into a new main block of `model`, without
@@ -288,13 +312,18 @@ fn build_model(
     if is_crlf(root_text) {
         model.crlf_files.insert(root.file);
     }
+    let mut links = vec![ChainLink {
+        file: 0,
+        up: None,
+        depth: 1,
+    }];
     let mut stack = vec![Frame {
         loaded: root,
         text: root_text,
         index: 0,
         iter: root.tree.roots(root_text),
         block: main,
-        chain: Rc::from([0usize]),
+        chain: 0,
     }];
     while let Some(frame) = stack.last_mut() {
         let Some(d) = frame.iter.next() else {
@@ -329,7 +358,7 @@ fn build_model(
                 let close = close.map_or(text.len() as u32, |c| c.start);
                 let b = model.add_block(kind, Some(block), loaded.file, open.start, close);
                 model.set_block(id, b);
-                let chain = stack.last().map(|f| f.chain.clone()).unwrap_or_default();
+                let chain = stack.last().map_or(0, |f| f.chain);
                 stack.push(Frame {
                     loaded,
                     text,
@@ -354,13 +383,14 @@ fn build_model(
                 let Some(list) = targets.get(&(index, d.id().0)) else {
                     continue;
                 };
-                let chain = stack.last().map(|f| f.chain.clone()).unwrap_or_default();
-                if chain.len() >= MAX_INCLUDE_DEPTH {
+                let chain = stack.last().map_or(0, |f| f.chain);
+                let depth = links[chain as usize].depth;
+                if depth >= MAX_INCLUDE_DEPTH {
                     continue;
                 }
                 // Push in reverse so the first target is expanded first.
                 for &t in list.iter().rev() {
-                    if chain.contains(&t) {
+                    if chain_holds(&links, chain, t) {
                         continue;
                     }
                     let Some(Some(inc)) = visited.get(t) else {
@@ -370,16 +400,18 @@ fn build_model(
                     if is_crlf(inc_text) {
                         model.crlf_files.insert(inc.file);
                     }
-                    let mut c = chain.to_vec();
-                    c.push(t);
-                    let c: Rc<[usize]> = c.into();
+                    links.push(ChainLink {
+                        file: t,
+                        up: Some(chain),
+                        depth: depth + 1,
+                    });
                     stack.push(Frame {
                         loaded: inc,
                         text: inc_text,
                         index: t,
                         iter: inc.tree.roots(inc_text),
                         block,
-                        chain: c,
+                        chain: (links.len() - 1) as u32,
                     });
                 }
             }

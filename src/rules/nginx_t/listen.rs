@@ -46,7 +46,7 @@ pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
         };
         if host == "::" {
             // The usual wildcard, already in the form Ipv6Addr prints.
-            return Ok(ListenAddr::Inet(format!("[::]:{port}")));
+            return Ok(ListenAddr::Inet(host_port("[::]", port)));
         }
         return Ok(match host.parse::<Ipv6Addr>() {
             Ok(ip) => ListenAddr::Inet(format!("[{ip}]:{port}")),
@@ -59,14 +59,35 @@ pub fn parse_listen_addr(arg: &str) -> Result<ListenAddr, String> {
         None => (arg, 80),
     };
     if host == "*" {
-        return Ok(ListenAddr::Inet(format!("0.0.0.0:{port}")));
+        return Ok(ListenAddr::Inet(host_port("0.0.0.0", port)));
     }
     // An address Ipv4Addr accepts is written the way it prints it (four decimal parts
     // without leading zeros): the text itself is the key, no formatting needed.
     Ok(match host.parse::<Ipv4Addr>() {
-        Ok(_) => ListenAddr::Inet(format!("{host}:{port}")),
+        Ok(_) => ListenAddr::Inet(host_port(host, port)),
         Err(_) => ListenAddr::Other,
     })
+}
+
+/// `host:port`, written without the formatting machinery: a large site has thousands of
+/// `listen` lines, each read by several rules.
+fn host_port(host: &str, port: u16) -> String {
+    let mut digits = [0u8; 5];
+    let mut at = digits.len();
+    let mut n = port;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(host.len() + 1 + digits.len() - at);
+    out.push_str(host);
+    out.push(':');
+    out.extend(digits[at..].iter().map(|&d| d as char));
+    out
 }
 
 /// Check the parameters after the address; `Err((index, message))` as nginx words it.
@@ -328,6 +349,7 @@ impl Rule for ConflictingServerName {
             servers.push((server, http, addrs, names));
         }
         let mut claimed: FastMap<(BlockId, &str, &str), BlockId> = FastMap::default();
+        claimed.reserve(servers.iter().map(|s| s.2.len() * s.3.len()).sum());
         for (server, http, addrs, names) in &servers {
             let (server, http) = (*server, *http);
             for addr in addrs {
@@ -373,6 +395,8 @@ mod addr_tests {
         assert_eq!(key("*:8080").as_deref(), Some("0.0.0.0:8080"));
         assert_eq!(key("127.0.0.1").as_deref(), Some("127.0.0.1:80"));
         assert_eq!(key("10.0.0.1:65535").as_deref(), Some("10.0.0.1:65535"));
+        assert_eq!(key("1").as_deref(), Some("0.0.0.0:1"));
+        assert_eq!(key("[::]:10").as_deref(), Some("[::]:10"));
         assert_eq!(key("[::1]:9000").as_deref(), Some("[::1]:9000"));
         assert_eq!(key("[0:0::1]").as_deref(), Some("[::1]:80"));
         // Leading zeros are not an address nginx and Rust agree on: not keyed.
