@@ -117,10 +117,10 @@ impl Rule for DirectiveDuplicate {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        // The first occurrence per (block, name); root and alias share one slot.
-        // Per block (indexed by block id, no hashing): the first occurrence of each name.
-        let mut first: Vec<Vec<(usize, crate::model::nginx::DirectiveId)>> =
-            vec![Vec::new(); model.blocks.len()];
+        // The first occurrence per (block, name); root and alias share one slot. One map
+        // for the run rather than a list per block (most blocks hold none of these).
+        let mut first: crate::model::hash::FastMap<(u32, usize), crate::model::nginx::DirectiveId> =
+            crate::model::hash::FastMap::default();
         let root_slot = crate::model::nginx_directives::lookup("root").as_ptr() as usize;
         let mut formats: HashMap<(u32, &str), crate::model::nginx::DirectiveId> = HashMap::new();
         for (v, spec) in accepted(cx) {
@@ -194,10 +194,12 @@ impl Rule for DirectiveDuplicate {
             } else {
                 v.specs().as_ptr() as usize
             };
-            let seen = &mut first[d.parent.0 as usize];
-            let Some(&(_, prev)) = seen.iter().find(|(s, _)| *s == slot) else {
-                seen.push((slot, v.id));
-                continue;
+            let prev = match first.entry((d.parent.0, slot)) {
+                std::collections::hash_map::Entry::Occupied(e) => *e.get(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(v.id);
+                    continue;
+                }
             };
             let p = model.directive(prev);
             let message = if p.name != d.name {

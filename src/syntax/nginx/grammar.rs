@@ -248,9 +248,19 @@ fn check_unquoted_regex_braces(text: &[u8], tree: &NginxTree, errors: &mut Vec<S
     // under_handler[i]: directive i sits (at any depth) inside map/types/…, where nginx
     // already refused the `{` itself. Parents precede children in the arena: one pass.
     let mut under_handler: Vec<bool> = Vec::with_capacity(tree.directive_count());
+    // Siblings share their parent: its name is decoded once for all of them.
+    let mut last_parent: Option<(DirectiveId, bool)> = None;
     for d in tree.all(text) {
         let flag = d.parent().is_some_and(|p| {
-            under_handler[p.id().0 as usize] || is_handler_block(text, tree, p.id())
+            under_handler[p.id().0 as usize]
+                || match last_parent {
+                    Some((id, handler)) if id == p.id() => handler,
+                    _ => {
+                        let handler = is_handler_block(text, tree, p.id());
+                        last_parent = Some((p.id(), handler));
+                        handler
+                    }
+                }
         });
         under_handler.push(flag);
         let Some(parent) = d.parent() else { continue };
