@@ -57,11 +57,19 @@ const MARKER: &str = "gatelint:";
 /// True when a comment (with its `#` or `;`) is a suppression, well formed or not: the
 /// cheap test that lets a loader skip files without any.
 pub fn is_marked(comment: &[u8]) -> bool {
+    marker_at(comment).is_some()
+}
+
+/// Where the marker starts in a comment (after its comment characters and blanks), when
+/// the comment is a suppression.
+fn marker_at(comment: &[u8]) -> Option<usize> {
     let skip = comment
         .iter()
         .position(|b| !matches!(b, b'#' | b';' | b' ' | b'\t'))
         .unwrap_or(comment.len());
-    comment[skip..].starts_with(MARKER.as_bytes())
+    comment[skip..]
+        .starts_with(MARKER.as_bytes())
+        .then_some(skip)
 }
 
 /// Find the suppressions of one file. `comments` are the comment ranges (including the `#`
@@ -77,15 +85,10 @@ pub fn find_suppressions(
     let mut errors = Vec::new();
     for &comment in comments {
         let body = &text[comment.as_range()];
-        // Skip the comment characters and blanks.
-        let skip = body
-            .iter()
-            .position(|b| !matches!(b, b'#' | b';' | b' ' | b'\t'))
-            .unwrap_or(body.len());
-        let rest = &body[skip..];
-        if !rest.starts_with(MARKER.as_bytes()) {
+        let Some(skip) = marker_at(body) else {
             continue;
-        }
+        };
+        let rest = &body[skip..];
         let base = comment.start + skip as u32 + MARKER.len() as u32;
         let rest = &rest[MARKER.len()..];
         let lead = rest.iter().take_while(|b| **b == b' ').count();

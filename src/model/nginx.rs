@@ -204,6 +204,13 @@ pub struct Block {
     pub close: u32,
 }
 
+/// The [`Name::known_key`] of the name `name`, when nginx knows it.
+pub fn key_of(name: &str) -> Option<u16> {
+    crate::model::nginx_directives::lookup(name)
+        .first()
+        .map(crate::model::nginx_directives::table_index)
+}
+
 /// `name` as a directive name: the table's entry when nginx knows the name, else an owned
 /// copy.
 pub fn intern_name(name: &str) -> Name {
@@ -214,8 +221,8 @@ pub fn intern_name(name: &str) -> Name {
 }
 
 /// A directive's name. A model holds one per directive (100 000 for a large site), so it
-/// is two words: names nginx knows point at their entry of the directive table, whose
-/// address also identifies them; other names are a shared owned string.
+/// is two words: names nginx knows point at their entry of the directive table (whose
+/// index also identifies them); other names are a shared owned string.
 #[derive(Clone)]
 pub enum Name {
     /// A name of nginx's directive table.
@@ -233,11 +240,11 @@ impl Name {
         }
     }
 
-    /// For a name nginx knows, a key that identifies it (the address of its table entry):
-    /// it hashes as one word.
-    pub fn known_key(&self) -> Option<usize> {
+    /// For a name nginx knows, the index of its entry in the directive table, which
+    /// identifies it (see [`key_of`]).
+    pub fn known_key(&self) -> Option<u16> {
         match self {
-            Name::Known(spec) => Some(*spec as *const _ as usize),
+            Name::Known(spec) => Some(crate::model::nginx_directives::table_index(spec)),
             Name::Other(_) => None,
         }
     }
@@ -378,12 +385,11 @@ type UpstreamIndex =
 /// What parsing a `*_pass` argument gave.
 pub type PassParse = Result<PassTarget, PassError>;
 
-/// Directive name → every directive of that name. Names nginx knows are interned (see
-/// [`intern_name`]): they are keyed by the address of the table's copy, which hashes as
-/// one word; other names by their text.
+/// Directive name → every directive of that name. Names nginx knows are keyed by their
+/// table entry ([`Name::known_key`]); other names by their text.
 #[derive(Clone, Debug, Default)]
 struct NameIndex {
-    known: crate::model::hash::FastMap<usize, Vec<DirectiveId>>,
+    known: crate::model::hash::FastMap<u16, Vec<DirectiveId>>,
     other: crate::model::hash::FastMap<String, Vec<DirectiveId>>,
 }
 
@@ -627,8 +633,8 @@ impl NginxModel {
             }
             index
         });
-        let list = match crate::model::nginx_directives::lookup(name).first() {
-            Some(spec) => index.known.get(&(spec as *const _ as usize)),
+        let list = match key_of(name) {
+            Some(key) => index.known.get(&key),
             None => index.other.get(name),
         };
         list.map_or(&[], Vec::as_slice)
@@ -772,6 +778,32 @@ impl NginxModel {
 }
 
 #[cfg(test)]
+impl Directive {
+    /// A directive `name args…;` in `parent`, placed nowhere in file 0 (for tests that
+    /// build a model or a directive by hand).
+    pub(crate) fn for_test(name: &str, args: &[&str], parent: BlockId) -> Directive {
+        Directive {
+            name: intern_name(name),
+            name_range: TextRange::default(),
+            args: args
+                .iter()
+                .map(|a| Arg {
+                    value: (*a).into(),
+                    range: TextRange::default(),
+                    quoted: false,
+                })
+                .collect::<Vec<_>>()
+                .into(),
+            file: FileId(0),
+            range: TextRange::default(),
+            parent,
+            block: None,
+            indent: Indent::None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -781,24 +813,7 @@ mod tests {
         let f = FileId(0);
         let main = m.add_block(BlockKind::Main, None, f, 0, 100);
         let mk = |m: &mut NginxModel, name: &str, args: &[&str], parent: BlockId| {
-            m.add_directive(Directive {
-                name: intern_name(name),
-                name_range: TextRange::default(),
-                args: args
-                    .iter()
-                    .map(|a| Arg {
-                        value: (*a).into(),
-                        range: TextRange::default(),
-                        quoted: false,
-                    })
-                    .collect::<Vec<_>>()
-                    .into(),
-                file: f,
-                range: TextRange::default(),
-                parent,
-                block: None,
-                indent: Indent::None,
-            })
+            m.add_directive(Directive::for_test(name, args, parent))
         };
         mk(&mut m, "user", &["www-data"], main);
         let http_d = mk(&mut m, "http", &[], main);
@@ -847,14 +862,8 @@ mod tests {
         let mut indent_of = |bytes: &[u8]| {
             let ind = m.intern_indent(bytes);
             let d = Directive {
-                name: intern_name("user"),
-                name_range: TextRange::default(),
-                args: Vec::new().into(),
-                file: FileId(0),
-                range: TextRange::default(),
-                parent: BlockId(0),
-                block: None,
                 indent: ind,
+                ..Directive::for_test("user", &[], BlockId(0))
             };
             (ind, m.indent(&d).map(str::to_owned))
         };
@@ -868,16 +877,7 @@ mod tests {
         // A mixed run is kept once, however many directives share it.
         assert_eq!(indent_of(b"\t  ").0, a);
         assert_ne!(indent_of(b"  \t").0, a);
-        let none = Directive {
-            name: intern_name("user"),
-            name_range: TextRange::default(),
-            args: Vec::new().into(),
-            file: FileId(0),
-            range: TextRange::default(),
-            parent: BlockId(0),
-            block: None,
-            indent: Indent::None,
-        };
+        let none = Directive::for_test("user", &[], BlockId(0));
         assert_eq!(m.indent(&none), None);
     }
 
@@ -909,16 +909,7 @@ mod tests {
     #[test]
     fn finds_directives_by_name_known_or_not() {
         let (mut m, http, _, _) = sample();
-        m.add_directive(Directive {
-            name: intern_name("my_module_setting"),
-            name_range: TextRange::default(),
-            args: Vec::new().into(),
-            file: FileId(0),
-            range: TextRange::default(),
-            parent: http,
-            block: None,
-            indent: Indent::None,
-        });
+        m.add_directive(Directive::for_test("my_module_setting", &[], http));
         assert_eq!(m.named("proxy_set_header").len(), 3);
         assert_eq!(m.named("my_module_setting").len(), 1);
         assert!(m.named("proxy_pass").is_empty());

@@ -271,6 +271,13 @@ impl Context {
 
 // --------------------------------------------------------------------- API
 
+/// The index in [`DIRECTIVES`] of one of its entries.
+pub fn table_index(spec: &'static DirectiveSpec) -> u16 {
+    let base = DIRECTIVES.as_ptr() as usize;
+    let at = spec as *const DirectiveSpec as usize;
+    (at.wrapping_sub(base) / std::mem::size_of::<DirectiveSpec>()) as u16
+}
+
 /// All specs named `name` (empty when nginx and the known modules do not define it).
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
     // Rules look names up once per directive: a hash beats a binary search of strings.

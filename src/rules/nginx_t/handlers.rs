@@ -236,29 +236,11 @@ pub fn map_errors(model: &NginxModel, map: &Directive) -> Vec<(usize, Option<usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::nginx::{intern_name, Arg, BlockId, Indent};
+    use crate::model::nginx::BlockId;
     use crate::model::nginx_directives::DIRECTIVES;
-    use crate::source::{FileId, TextRange};
 
     fn directive(name: &str, args: &[&str]) -> Directive {
-        Directive {
-            name: intern_name(name),
-            name_range: TextRange::default(),
-            args: args
-                .iter()
-                .map(|a| Arg {
-                    value: (*a).into(),
-                    range: TextRange::default(),
-                    quoted: false,
-                })
-                .collect::<Vec<_>>()
-                .into(),
-            file: FileId(0),
-            range: TextRange::default(),
-            parent: BlockId(0),
-            block: None,
-            indent: Indent::None,
-        }
+        Directive::for_test(name, args, BlockId(0))
     }
 
     #[test]

@@ -378,10 +378,10 @@ impl Rule for MapInvalid {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
-        for (v, _) in accepted(cx) {
+        let maps = super::walk::accepted_named(cx, &super::walk::NameKeys::of(["map"]));
+        for v in maps.filter(|v| !v.missing_module && v.in_version) {
             let d = model.directive(v.id);
-            if d.name != "map" || model.block(d.parent).kind != crate::model::nginx::BlockKind::Http
-            {
+            if model.block(d.parent).kind != crate::model::nginx::BlockKind::Http {
                 continue;
             }
             let Some(body) = d.block else { continue };

@@ -7,9 +7,9 @@
 //! reporting their insides would only add noise.
 
 use crate::config::Config;
-use crate::model::nginx::{BlockId, BlockKind, DirectiveId, Name, NginxModel};
+use crate::model::nginx::{key_of, BlockId, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_directives::{
-    check_specs, lookup, Context, DirectiveSpec, Verdict, DIRECTIVES,
+    check_specs, lookup, table_index, Context, DirectiveSpec, Verdict, DIRECTIVES,
 };
 
 /// One directive as nginx reads it. Kept small (16 bytes): a run holds one per directive
@@ -31,13 +31,6 @@ pub struct Visit {
     pub missing_module: bool,
     /// The target nginx version has the directive ([`super::directive::in_version`]).
     pub in_version: bool,
-}
-
-/// The index in the directive table of one of its entries.
-fn table_index(spec: &'static DirectiveSpec) -> u16 {
-    let base = DIRECTIVES.as_ptr() as usize;
-    let at = spec as *const DirectiveSpec as usize;
-    ((at - base) / std::mem::size_of::<DirectiveSpec>()) as u16
 }
 
 impl Visit {
@@ -120,10 +113,8 @@ impl NameKeys {
     /// The keys of `names`; names the table does not know match nothing.
     pub fn of<'a>(names: impl IntoIterator<Item = &'a str>) -> NameKeys {
         let mut keys = NameKeys::default();
-        for n in names {
-            if let Some(s) = lookup(n).first() {
-                keys.insert(table_index(s));
-            }
+        for key in names.into_iter().filter_map(key_of) {
+            keys.insert(key);
         }
         keys
     }
@@ -135,9 +126,7 @@ impl NameKeys {
 
     /// True when `name` is one of the names.
     pub fn contains_name(&self, name: &str) -> bool {
-        lookup(name)
-            .first()
-            .is_some_and(|s| self.contains(table_index(s)))
+        key_of(name).is_some_and(|key| self.contains(key))
     }
 }
 
@@ -212,12 +201,9 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
             };
             stack.push((block, ctx, i + 1));
             let d = model.directive(id);
-            let facts = match &d.name {
-                Name::Known(spec) => {
-                    let slot = &mut per_name[table_index(spec) as usize];
-                    *slot.get_or_insert_with(|| facts_of(&d.name))
-                }
-                Name::Other(_) => facts_of(&d.name),
+            let facts = match d.name.known_key() {
+                Some(key) => *per_name[key as usize].get_or_insert_with(|| facts_of(&d.name)),
+                None => facts_of(&d.name),
             };
             if facts.extra {
                 continue;

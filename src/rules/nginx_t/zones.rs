@@ -185,3 +185,31 @@ impl Rule for UnknownZone {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::nginx::BlockId;
+    use crate::model::nginx_directives::DIRECTIVES;
+
+    #[test]
+    fn the_zone_names_are_the_names_zone_ref_reads() {
+        // UnknownZone reads only the visits of ZONE_NAMES: no other name may mention a zone.
+        let args: &[&[&str]] = &[&["one"], &["zone=one:10m"], &["/c", "keys_zone=one:10m"]];
+        for spec in DIRECTIVES {
+            let listed = ZONE_NAMES.contains_name(spec.name);
+            let mentions = args
+                .iter()
+                .any(|a| zone_ref(&Directive::for_test(spec.name, a, BlockId(0))).is_some());
+            assert!(listed || !mentions, "{} mentions a zone", spec.name);
+        }
+        for name in [
+            "proxy_cache",
+            "fastcgi_cache_path",
+            "limit_req",
+            "limit_conn_zone",
+        ] {
+            assert!(ZONE_NAMES.contains_name(name), "{name}");
+        }
+    }
+}

@@ -31,7 +31,7 @@ pub fn parse(text: &[u8]) -> NginxTree {
 }
 
 /// Parse one file's bytes without recording the token stream: the tree has directives,
-/// words, comments and errors, but no pieces ([`NginxTree::drop_tokens`]). Readers of
+/// words, comments and errors, but no pieces ([`NginxTree::pieces`] is empty). Readers of
 /// directives only (a `check` of thousands of files) are spared a list per file.
 pub fn parse_directives(text: &[u8]) -> NginxTree {
     parse_with(text, false)
@@ -53,7 +53,7 @@ fn parse_with(text: &[u8], keep_tokens: bool) -> NginxTree {
     if keep_tokens {
         tree.tokens.reserve(text.len() / 9 + 4);
     } else {
-        tree.drop_tokens();
+        tree.tokens_dropped = true;
     }
     tree.words.reserve(text.len() / 13 + 4);
     tree.directives.reserve(text.len() / 32 + 4);

@@ -581,10 +581,10 @@ pub struct WalkOptions {
     /// shared with others: for a visitor slower than the reads, where reading ahead
     /// would only hold more files in memory at once.
     pub one_thread: bool,
-    /// Drop each tree's token stream as soon as the file is parsed: its directives,
-    /// words, comments and errors stay, but [`NginxTree::pieces`] and
-    /// [`NginxTree::tokens`] are empty (the tree is no longer lossless). For callers that read only directives, on
-    /// thousands of files (a third less memory per tree).
+    /// Parse without recording the token stream ([`super::parse_directives`]): the trees
+    /// have directives, words, comments and errors, but [`NginxTree::pieces`] and
+    /// [`NginxTree::tokens`] are empty (they are no longer lossless). For callers that
+    /// read only directives, on thousands of files (a third less memory per tree).
     pub directives_only: bool,
     /// Run on each file as soon as it is parsed; the result is [`VisitedFile::prepared`].
     pub prepare: Option<Prepare>,

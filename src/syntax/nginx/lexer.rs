@@ -547,9 +547,21 @@ fn display_byte(text: &[u8], i: usize) -> String {
     String::from_utf8_lossy(&text[i..i + char_len(text, i)]).into_owned()
 }
 
+/// The byte a backslash followed by `next` decodes to, when it is an escape nginx decodes:
+/// `\"` `\'` `\\` lose the backslash, `\t` `\r` `\n` become control characters.
+fn escaped_byte(next: u8) -> Option<u8> {
+    match next {
+        b'"' | b'\'' | b'\\' => Some(next),
+        b't' => Some(b'\t'),
+        b'r' => Some(b'\r'),
+        b'n' => Some(b'\n'),
+        _ => None,
+    }
+}
+
 /// True when a backslash followed by `next` is an escape [`unescape`] decodes.
 fn decodes(next: Option<&u8>) -> bool {
-    matches!(next, Some(b'"' | b'\'' | b'\\' | b't' | b'r' | b'n'))
+    next.is_some_and(|&b| escaped_byte(b).is_some())
 }
 
 /// Decode a word's bytes as nginx does: `\"` `\'` `\\` lose the backslash, `\t` `\r` `\n`
@@ -559,29 +571,11 @@ pub fn unescape(content: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while i < content.len() {
         let b = content[i];
-        if b == b'\\' && i + 1 < content.len() {
-            match content[i + 1] {
-                b'"' | b'\'' | b'\\' => {
-                    out.push(content[i + 1]);
-                    i += 2;
-                    continue;
-                }
-                b't' => {
-                    out.push(b'\t');
-                    i += 2;
-                    continue;
-                }
-                b'r' => {
-                    out.push(b'\r');
-                    i += 2;
-                    continue;
-                }
-                b'n' => {
-                    out.push(b'\n');
-                    i += 2;
-                    continue;
-                }
-                _ => {}
+        if b == b'\\' {
+            if let Some(decoded) = content.get(i + 1).and_then(|&n| escaped_byte(n)) {
+                out.push(decoded);
+                i += 2;
+                continue;
             }
         }
         out.push(b);

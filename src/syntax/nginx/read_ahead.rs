@@ -84,10 +84,7 @@ struct State {
 
 struct Shared {
     paths: Vec<PathBuf>,
-    /// Drop each tree's token stream after parsing ([`super::WalkOptions::directives_only`]).
-    directives_only: bool,
-    /// [`super::WalkOptions::prepare`].
-    prepare: Option<super::Prepare>,
+    parsing: Parsing,
     open: Arc<dyn SharedOpen>,
     state: Mutex<State>,
     /// A slot became `Done`.
@@ -141,7 +138,7 @@ impl Shared {
             None => self.open.open(&self.paths[i])?,
         };
         let text = read_exact_size(file, scratch)?;
-        Ok(parsed(text, self.directives_only, self.prepare))
+        Ok(self.parsing.parse(text))
     }
 
     /// Claim slot `i`, open the files ahead of it that are due, and read and parse it on
@@ -240,8 +237,7 @@ impl Batch {
         paths: Vec<PathBuf>,
         open: Arc<dyn SharedOpen>,
         workers: usize,
-        directives_only: bool,
-        prepare: Option<super::Prepare>,
+        parsing: Parsing,
     ) -> Self {
         let mut slots: Vec<Slot> = paths.iter().map(|_| Slot::Waiting).collect();
         // When the first file is in the page cache, the others most likely are too
@@ -258,8 +254,7 @@ impl Batch {
         }
         let shared = Arc::new(Shared {
             paths,
-            directives_only,
-            prepare,
+            parsing,
             open,
             state: Mutex::new(State {
                 slots,
@@ -365,10 +360,7 @@ pub(crate) struct Reader<'s> {
     pub(crate) source: &'s mut dyn super::FileSource,
     batches: Vec<Batch>,
     workers: usize,
-    /// Drop each tree's token stream after parsing ([`super::WalkOptions::directives_only`]).
-    directives_only: bool,
-    /// [`super::WalkOptions::prepare`].
-    prepare: Option<super::Prepare>,
+    parsing: Parsing,
 }
 
 impl<'s> Reader<'s> {
@@ -384,8 +376,10 @@ impl<'s> Reader<'s> {
             } else {
                 cores.saturating_sub(1).min(3)
             },
-            directives_only: options.directives_only,
-            prepare: options.prepare,
+            parsing: Parsing {
+                directives_only: options.directives_only,
+                prepare: options.prepare,
+            },
         }
     }
 
@@ -399,8 +393,7 @@ impl<'s> Reader<'s> {
                     paths.to_vec(),
                     open,
                     self.workers,
-                    self.directives_only,
-                    self.prepare,
+                    self.parsing,
                 ));
                 return;
             }
@@ -419,24 +412,31 @@ impl<'s> Reader<'s> {
             }
         }
         let text = self.source.read(path)?;
-        Ok(parsed(text, self.directives_only, self.prepare))
+        Ok(self.parsing.parse(text))
     }
 }
 
-/// A text with its tree (without the token stream when only directives are wanted), and
-/// what the walk's caller prepares from them.
-fn parsed(
-    text: Vec<u8>,
+/// How each file is parsed, and what the walk's caller prepares from it: the walk's
+/// [`directives_only`](super::WalkOptions::directives_only) and
+/// [`prepare`](super::WalkOptions::prepare), whichever thread reads the file.
+#[derive(Clone, Copy, Default)]
+struct Parsing {
     directives_only: bool,
     prepare: Option<super::Prepare>,
-) -> (Vec<u8>, NginxTree, super::Prepared) {
-    let tree = if directives_only {
-        super::grammar::parse_directives(&text)
-    } else {
-        parse(&text)
-    };
-    let prepared = prepare.and_then(|p| p(&text, &tree));
-    (text, tree, prepared)
+}
+
+impl Parsing {
+    /// A text with its tree (without the token stream when only directives are wanted),
+    /// and what the walk's caller prepares from them.
+    fn parse(self, text: Vec<u8>) -> (Vec<u8>, NginxTree, super::Prepared) {
+        let tree = if self.directives_only {
+            super::grammar::parse_directives(&text)
+        } else {
+            parse(&text)
+        };
+        let prepared = self.prepare.and_then(|p| p(&text, &tree));
+        (text, tree, prepared)
+    }
 }
 
 /// Read a whole file into `scratch` and copy it out at its exact size (the texts a run
@@ -644,8 +644,7 @@ mod tests {
             source,
             batches: Vec::new(),
             workers,
-            directives_only: false,
-            prepare: None,
+            parsing: Parsing::default(),
         };
         reader.announce(1, paths);
         reader
@@ -711,8 +710,7 @@ mod tests {
             source: &mut memory,
             batches: Vec::new(),
             workers: 2,
-            directives_only: false,
-            prepare: None,
+            parsing: Parsing::default(),
         };
         reader.announce(1, &paths);
         assert!(reader.batches.is_empty());

@@ -68,7 +68,8 @@ pub struct NginxTree {
     /// becomes part of the first directive's name, so nginx reports an unknown directive.
     pub bom: bool,
     pub(crate) len: u32,
-    /// The token stream was dropped ([`NginxTree::drop_tokens`]): no pieces either.
+    /// The token stream was not recorded ([`parse_directives`](super::parse_directives)):
+    /// no pieces either.
     pub(crate) tokens_dropped: bool,
 }
 
@@ -177,12 +178,6 @@ impl NginxTree {
     /// The `#` comments (without their line ends), in order.
     pub fn comments(&self) -> &[TextRange] {
         &self.comments
-    }
-
-    /// Free the token stream (see [`WalkOptions::directives_only`](super::WalkOptions)).
-    pub(crate) fn drop_tokens(&mut self) {
-        self.tokens = Vec::new();
-        self.tokens_dropped = true;
     }
 
     /// Every non-whitespace token in order.
