@@ -398,7 +398,7 @@ const BIG_BLOCK: usize = 64;
 
 /// Block → directive name → the block's directives of that name, in order.
 type BigBlockIndex =
-    std::collections::HashMap<BlockId, crate::model::hash::FastMap<String, Vec<DirectiveId>>>;
+    crate::model::hash::FastMap<BlockId, crate::model::hash::FastMap<String, Vec<DirectiveId>>>;
 
 /// Append `id` to the list of `name` in `map`, allocating the key only for a new name.
 fn push_named(
@@ -559,7 +559,7 @@ impl NginxModel {
     }
 
     fn build_big_block_index(&self) -> BigBlockIndex {
-        let mut index: BigBlockIndex = std::collections::HashMap::new();
+        let mut index = BigBlockIndex::default();
         for i in 0..self.blocks.len() {
             let items = self.items(BlockId(i as u32));
             if items.len() <= BIG_BLOCK {

@@ -25,7 +25,7 @@ struct Loaded {
     file: FileId,
     tree: NginxTree,
     /// What each of its directives gives the model, by tree directive id.
-    templates: Vec<Template>,
+    templates: Templates,
 }
 
 /// Load the nginx root `main` with its includes into `ws`. Returns the ids of every file
@@ -63,7 +63,7 @@ pub fn load_root(
     ws.kinds.reserve(raw.len());
     let mut include_errors: Vec<(FileId, crate::source::TextRange, String)> = Vec::new();
     for v in raw {
-        let templates = match v.prepared.map(|p| p.downcast::<Vec<Template>>()) {
+        let templates = match v.prepared.map(|p| p.downcast::<Templates>()) {
             Some(Ok(t)) => *t,
             _ => file_templates(&v.text, &v.tree),
         };
@@ -130,13 +130,11 @@ pub fn load_root(
         let mut model = std::mem::take(&mut ws.stack.nginx);
         // The rare indentations that are not a run of spaces or of tabs are kept once by
         // the model; the templates then say where.
-        for t in visited
-            .iter_mut()
-            .flatten()
-            .flat_map(|l| l.templates.iter_mut())
-        {
-            if let Some(other) = t.other_indent.take() {
-                t.indent = model.intern_indent(other.as_bytes());
+        for t in visited.iter_mut().flatten().map(|l| &mut l.templates) {
+            for (id, other) in std::mem::take(&mut t.other_indents) {
+                if let Some(t) = t.list.get_mut(id as usize) {
+                    t.indent = model.intern_indent(other.as_bytes());
+                }
             }
         }
         // Room for the whole expansion at once: growing a list of 100 000 directives
@@ -337,7 +335,7 @@ fn build_model(
         let text = frame.text;
         let index = frame.index;
         let block = frame.block;
-        let Some(t) = loaded.templates.get(d.id().0 as usize) else {
+        let Some(t) = loaded.templates.list.get(d.id().0 as usize) else {
             continue;
         };
         let id = model.add_directive(Directive {
@@ -426,21 +424,27 @@ struct Template {
     name: Name,
     args: Args,
     indent: Indent,
-    /// An indentation that is not a run of spaces or of tabs, until the model keeps it
-    /// (then `indent` says where).
-    other_indent: Option<String>,
+}
+
+/// The templates of one file's directives, by tree directive id.
+#[derive(Default)]
+struct Templates {
+    list: Vec<Template>,
+    /// The indentations that are not a run of spaces or of tabs (rare), by directive id,
+    /// until the model keeps them (then the template's `indent` says where). Kept aside
+    /// so that every other template stays small.
+    other_indents: Vec<(u32, String)>,
 }
 
 /// A template before its file's argument list is complete: where its arguments are.
 struct Part {
     name: Name,
     indent: Indent,
-    other_indent: Option<String>,
-    args: std::ops::Range<usize>,
+    args: std::ops::Range<u32>,
 }
 
 /// The templates of every directive of one file, by tree directive id.
-fn file_templates(text: &[u8], tree: &NginxTree) -> Vec<Template> {
+fn file_templates(text: &[u8], tree: &NginxTree) -> Templates {
     // One UTF-8 check of the whole file spares one per word.
     let whole = std::str::from_utf8(text).ok();
     // Every argument of the file in one list; each directive keeps its range.
@@ -450,6 +454,7 @@ fn file_templates(text: &[u8], tree: &NginxTree) -> Vec<Template> {
     let mut parts: Vec<Part> = Vec::with_capacity(tree.directive_count());
     // Runs of one name (`fastcgi_param` after `fastcgi_param`) are looked up once.
     let mut last: Option<(&str, Name)> = None;
+    let mut other_indents = Vec::new();
     for d in tree.all(text) {
         let start = all.len();
         all.extend(d.args().map(|w| Arg {
@@ -461,15 +466,12 @@ fn file_templates(text: &[u8], tree: &NginxTree) -> Vec<Template> {
             quoted: w.quote() != crate::syntax::nginx::Quote::None,
         }));
         let name_word = d.name_word();
-        let (indent, other_indent) = match d.indentation() {
-            None => (Indent::None, None),
-            Some(bytes) => match Indent::common(bytes) {
-                Some(common) => (common, None),
-                None => (
-                    Indent::None,
-                    Some(String::from_utf8_lossy(bytes).into_owned()),
-                ),
-            },
+        let indent = match d.indentation() {
+            None => Indent::None,
+            Some(bytes) => Indent::common(bytes).unwrap_or_else(|| {
+                other_indents.push((d.id().0, String::from_utf8_lossy(bytes).into_owned()));
+                Indent::None
+            }),
         };
         let name = match whole.and_then(|t| name_word.str_in(t)) {
             Some(n) => match &last {
@@ -485,21 +487,23 @@ fn file_templates(text: &[u8], tree: &NginxTree) -> Vec<Template> {
         parts.push(Part {
             name,
             indent,
-            other_indent,
-            args: start..all.len(),
+            args: start as u32..all.len() as u32,
         });
     }
     // The list is shared once it is complete: each template takes its range.
     let all = Arc::new(all);
-    parts
+    let list = parts
         .into_iter()
         .map(|p| Template {
             name: p.name,
-            args: Args::range_of(&all, p.args.start, p.args.end),
+            args: Args::range_of(&all, p.args.start as usize, p.args.end as usize),
             indent: p.indent,
-            other_indent: p.other_indent,
         })
-        .collect()
+        .collect();
+    Templates {
+        list,
+        other_indents,
+    }
 }
 
 /// [`file_templates`] as the walk's [`Prepare`](crate::syntax::nginx::Prepare): made by
@@ -556,7 +560,7 @@ mod tests {
                 visited[v.index] = Some(Loaded {
                     file: FileId(v.index as u32),
                     tree: v.tree,
-                    templates: Vec::new(),
+                    templates: Templates::default(),
                 });
             },
         )

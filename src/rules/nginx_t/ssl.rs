@@ -2,7 +2,6 @@
 //! (`ngx_http_ssl_merge_srv_conf()` and `ngx_http_ssl_init()` in
 //! src/http/modules/ngx_http_ssl_module.c), without reading any certificate.
 
-use super::listen::{parse_listen_addr, ListenAddr};
 use super::walk::{accepted_named, NameKeys};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::nginx::{BlockId, BlockKind, NginxModel};
@@ -101,12 +100,12 @@ impl Rule for ListenWithoutCertificate {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         // Per (http block, address): the default server and whether any listen has ssl.
-        let mut addrs: Vec<((BlockId, String), BlockId, bool, bool)> = Vec::new();
+        let mut addrs: Vec<((BlockId, &str), BlockId, bool, bool)> = Vec::new();
         for server in servers(cx) {
             let http = model.block(server).parent.unwrap_or(server);
             for l in model.here(server, "listen") {
                 let d = model.directive(l);
-                let Some(Ok(ListenAddr::Inet(addr))) = d.arg(0).map(parse_listen_addr) else {
+                let Some(addr) = super::listen::inet_addr(cx, l) else {
                     continue;
                 };
                 let rest = || d.args.iter().skip(1).map(|a| a.value.as_str());

@@ -316,6 +316,8 @@ impl Rule for InvalidValue {
 
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model: &NginxModel = &cx.stack.nginx;
+        // One list for every directive's arguments: most directives are checked here.
+        let mut args: Vec<&str> = Vec::new();
         for (v, spec) in accepted(cx) {
             // Most directives take anything their handler parses: only the generic value
             // kinds (and the `*_limit_rate` version rule) need the arguments as a list.
@@ -327,7 +329,8 @@ impl Rule for InvalidValue {
             let d = model.directive(v.id);
             let found = generic
                 .then(|| {
-                    let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
+                    args.clear();
+                    args.extend(d.args.iter().map(|a| a.value.as_str()));
                     value_error_in(spec, &args, cx.config.nginx_version.as_deref())
                 })
                 .flatten()
