@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod fix;
 pub mod fsglob;
+pub mod machine;
 pub mod model;
 pub mod output;
 pub mod rules;

@@ -65,6 +65,13 @@ pub struct Shared {
     pub nginx_visits: std::sync::OnceLock<Vec<nginx_t::walk::Visit>>,
     /// Every address every `*_pass` sends to, upstream blocks resolved.
     pub pass_sites: std::sync::OnceLock<Vec<stack::context::PassSite>>,
+    /// Every `listen` with its parsed address ([`nginx_t::listen::listen_addrs`]).
+    pub listen_addrs: std::sync::OnceLock<
+        crate::model::hash::FastMap<
+            crate::model::nginx::DirectiveId,
+            Result<nginx_t::listen::ListenAddr, String>,
+        >,
+    >,
     /// The blocks where nginx checks buffer relations ([`nginx::buffers::checked_sets`]).
     pub buffer_sets: std::sync::OnceLock<
         Vec<(
@@ -192,10 +199,7 @@ pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
             .unwrap_or(FIRST.len())
     });
     // Rules only read the model: run them on every core the machine offers.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-        .min(rules.len().max(1));
+    let threads = crate::machine::cores().clamp(1, 8).min(rules.len().max(1));
     // Each thread takes the next rule not yet taken, so a thread that waits for a shared
     // computation (or runs a costly rule) does not hold back a fixed share of the rules.
     let next = std::sync::atomic::AtomicUsize::new(0);

@@ -367,7 +367,7 @@ impl<'s> Reader<'s> {
     /// A reader over `source` as `options` say: with as many workers as the machine has
     /// spare cores unless [`one_thread`](super::WalkOptions::one_thread).
     pub(crate) fn new(source: &'s mut dyn super::FileSource, options: super::WalkOptions) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = crate::machine::cores();
         Reader {
             source,
             batches: Vec::new(),
