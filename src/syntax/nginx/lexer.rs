@@ -341,6 +341,19 @@ impl<'a> Lexer<'a> {
             _ => i += 1,
         }
         loop {
+            // Four ordinary bytes a step while they last (most words are runs of them),
+            // then one at a time up to the byte that ends or changes the token.
+            while let Some(four) = text.get(i..i + 4) {
+                let special = UNQUOTED_SPECIAL[four[0] as usize]
+                    | UNQUOTED_SPECIAL[four[1] as usize]
+                    | UNQUOTED_SPECIAL[four[2] as usize]
+                    | UNQUOTED_SPECIAL[four[3] as usize];
+                if special {
+                    break;
+                }
+                variable = false;
+                i += 4;
+            }
             while i < len && !UNQUOTED_SPECIAL[text[i] as usize] {
                 variable = false;
                 i += 1;
