@@ -109,8 +109,13 @@ impl Rule for UnknownDirective {
             let d = model.directive(v.id);
             let message = format!("unknown directive \"{}\"", d.name);
             if v.verdict() == Verdict::Unknown {
-                let mut diag =
-                    Diagnostic::new(UNKNOWN.id, UNKNOWN.severity, d.file, d.name_range, message);
+                let mut diag = Diagnostic::new(
+                    UNKNOWN.id,
+                    UNKNOWN.severity,
+                    d.file,
+                    d.name_range(),
+                    message,
+                );
                 if let Some(rest) = d.name.strip_prefix(BOM) {
                     diag = diag.with_help(format!(
                         "the file starts with a UTF-8 byte order mark (BOM), which nginx reads as part of `{rest}`: save the file as UTF-8 without BOM"
@@ -133,7 +138,7 @@ impl Rule for UnknownDirective {
                     _ => continue,
                 };
                 out.push(
-                    Diagnostic::new(UNKNOWN.id, Severity::Warning, d.file, d.name_range, message)
+                    Diagnostic::new(UNKNOWN.id, Severity::Warning, d.file, d.name_range(), message)
                         .with_help(format!(
                             "`{}` comes from {need}; declare it in `[nginx] extra-directives` of gatelint.toml when your nginx has it",
                             d.name
@@ -189,7 +194,6 @@ impl Rule for UnavailableInVersion {
         let target = cx.config.nginx_version.as_deref();
         let model = &cx.stack.nginx;
         for v in visits(cx) {
-            let d = model.directive(v.id);
             let specs = v.specs();
             if specs.is_empty() {
                 continue;
@@ -214,12 +218,14 @@ impl Rule for UnavailableInVersion {
             let Some(reason) = reason else {
                 continue;
             };
+            // Read only for the directives reported: most are not.
+            let d = model.directive(v.id);
             out.push(
                 Diagnostic::new(
                     VERSION.id,
                     VERSION.severity,
                     d.file,
-                    d.name_range,
+                    d.name_range(),
                     match target {
                         Some(t) => format!("unknown directive \"{}\" (nginx {t})", d.name),
                         None => format!("unknown directive \"{}\" (current nginx)", d.name),
@@ -309,7 +315,7 @@ impl Rule for NotAllowedHere {
                 NOT_ALLOWED.id,
                 NOT_ALLOWED.severity,
                 d.file,
-                d.name_range,
+                d.name_range(),
                 format!("\"{}\" directive is not allowed here", d.name),
             );
             let ctxs = allowed_contexts(&d.name);
@@ -343,8 +349,16 @@ impl Rule for BlockForm {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model = &cx.stack.nginx;
         for v in visits_in_version(cx) {
+            let verdict = v.verdict();
+            if !matches!(
+                verdict,
+                Verdict::NotTerminated(_) | Verdict::NoOpeningBrace(_)
+            ) {
+                continue;
+            }
+            // Read only for the directives reported: most are not.
             let d = model.directive(v.id);
-            let (message, help) = match v.verdict() {
+            let (message, help) = match verdict {
                 Verdict::NotTerminated(_) => (
                     format!("directive \"{}\" is not terminated by \";\"", d.name),
                     "a `;` is missing at the end of this directive, so nginx reads the next `{` as part of it",
@@ -360,7 +374,7 @@ impl Rule for BlockForm {
                     BLOCK_FORM.id,
                     BLOCK_FORM.severity,
                     d.file,
-                    d.name_range,
+                    d.name_range(),
                     message,
                 )
                 .with_help(help),
@@ -400,7 +414,7 @@ impl Rule for InvalidArgumentCount {
                     ARGS.id,
                     ARGS.severity,
                     d.file,
-                    d.name_range,
+                    d.name_range(),
                     format!("invalid number of arguments in \"{}\" directive", d.name),
                 )
                 .with_help(format!(

@@ -7,7 +7,7 @@
 //! reporting their insides would only add noise.
 
 use crate::config::Config;
-use crate::model::nginx::{key_of, BlockId, BlockKind, DirectiveId, NginxModel};
+use crate::model::nginx::{key_of, BlockKind, DirectiveId, NginxModel};
 use crate::model::nginx_directives::{
     check_specs, lookup, table_index, Context, DirectiveSpec, Verdict, DIRECTIVES,
 };
@@ -190,48 +190,51 @@ pub fn walk_model(model: &NginxModel, config: &Config) -> Vec<Visit> {
             in_version: super::directive::in_version_of(config, specs),
         }
     };
+    // Directive ids follow nginx's reading order (a block's items right after the
+    // directive that opens it), so one pass in id order visits them as a walk of the
+    // blocks would, without a stack. A block is walked when its context is known here:
+    // the main blocks, and the blocks of directives the walk accepts.
+    let mut block_ctx: Vec<Option<Context>> = vec![None; model.blocks.len()];
     for &root in &model.roots {
-        let Some(ctx) = context_of(model.block(root).kind) else {
+        if let Some(c) = block_ctx.get_mut(root.0 as usize) {
+            *c = context_of(model.block(root).kind);
+        }
+    }
+    for (i, d) in model.directives.iter().enumerate() {
+        let Some(ctx) = block_ctx.get(d.parent.0 as usize).copied().flatten() else {
             continue;
         };
-        let mut stack: Vec<(BlockId, Context, usize)> = vec![(root, ctx, 0)];
-        while let Some((block, ctx, i)) = stack.pop() {
-            let Some(&id) = model.items(block).get(i) else {
-                continue;
-            };
-            stack.push((block, ctx, i + 1));
-            let d = model.directive(id);
-            let facts = match d.name.known_key() {
-                Some(key) => *per_name[key as usize].get_or_insert_with(|| facts_of(&d.name)),
-                None => facts_of(&d.name),
-            };
-            if facts.extra {
-                continue;
+        let id = DirectiveId(i as u32);
+        let facts = match d.name.known_key() {
+            Some(key) => *per_name[key as usize].get_or_insert_with(|| facts_of(&d.name)),
+            None => facts_of(&d.name),
+        };
+        if facts.extra {
+            continue;
+        }
+        let specs = facts.specs;
+        let verdict = check_specs(specs, ctx, d.args.len(), d.block.is_some());
+        out.push(Visit::new(
+            id,
+            ctx,
+            verdict,
+            specs,
+            facts.missing_module,
+            facts.in_version,
+        ));
+        let Some(inner) = d.block else { continue };
+        if matches!(verdict, Verdict::Unknown | Verdict::NotAllowedHere) {
+            continue;
+        }
+        let inner_ctx = context_of(model.block(inner).kind).or_else(|| {
+            // Blocks the model does not type (rtmp) still have a table context.
+            match ctx.enter(&d.name) {
+                Some(Context::Other) | None => None,
+                Some(c) => Some(c),
             }
-            let specs = facts.specs;
-            let verdict = check_specs(specs, ctx, d.args.len(), d.block.is_some());
-            out.push(Visit::new(
-                id,
-                ctx,
-                verdict,
-                specs,
-                facts.missing_module,
-                facts.in_version,
-            ));
-            let Some(inner) = d.block else { continue };
-            if matches!(verdict, Verdict::Unknown | Verdict::NotAllowedHere) {
-                continue;
-            }
-            let inner_ctx = context_of(model.block(inner).kind).or_else(|| {
-                // Blocks the model does not type (rtmp) still have a table context.
-                match ctx.enter(&d.name) {
-                    Some(Context::Other) | None => None,
-                    Some(c) => Some(c),
-                }
-            });
-            if let Some(c) = inner_ctx {
-                stack.push((inner, c, 0));
-            }
+        });
+        if let Some(c) = block_ctx.get_mut(inner.0 as usize) {
+            *c = inner_ctx;
         }
     }
     out
