@@ -338,9 +338,11 @@ fn build_model(
         let Some(t) = loaded.templates.list.get(d.id().0 as usize) else {
             continue;
         };
+        // The name starts the directive: its length is all the model keeps of its place.
+        debug_assert_eq!(d.name_word().range().start, d.span().start);
         let id = model.add_directive(Directive {
             name: t.name.clone(),
-            name_range: d.name_word().range(),
+            name_len: d.name_word().range().len(),
             args: t.args.clone(),
             file: loaded.file,
             range: d.span(),

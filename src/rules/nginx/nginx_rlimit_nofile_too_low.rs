@@ -58,7 +58,7 @@ impl Rule for NginxRlimitNofileTooLow {
                     (
                         ulimit,
                         e.file,
-                        e.name_range,
+                        e.name_range(),
                         Some(insert_before(
                             m,
                             ev,

@@ -84,7 +84,7 @@ impl Rule for NginxWorkerConnectionsTooLowForProxy {
                     let e = m.directive(ev);
                     (
                         e.file,
-                        e.name_range,
+                        e.name_range(),
                         insert_line(m, cx.files, events, &format!("worker_connections {min};")),
                     )
                 }

@@ -67,7 +67,8 @@ impl Rule for ProxyPassUriNotAllowed {
             .with_help("drop the URI part and rewrite the path with `rewrite … break;`, or move the proxy_pass into a prefix location");
             if let Some(l) = blk.directive {
                 let l = m.directive(l);
-                diag = diag.with_related(l.file, l.name_range, "the block that forbids a URI part");
+                diag =
+                    diag.with_related(l.file, l.name_range(), "the block that forbids a URI part");
             }
             if end > start && arg.value.is_ascii() && !arg.value.contains('\\') {
                 diag = diag.with_fix(Fix::new(

@@ -57,7 +57,7 @@ impl Rule for UpstreamNoUsableServer {
                 continue;
             };
             let d = m.directive(uid);
-            let mut diag = Diagnostic::new(META.id, META.severity, d.file, d.name_range, message)
+            let mut diag = Diagnostic::new(META.id, META.severity, d.file, d.name_range(), message)
                 .with_help(
                     "give the upstream at least one primary server that is not marked `down`",
                 );

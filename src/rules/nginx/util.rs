@@ -331,7 +331,7 @@ pub fn block_span(m: &NginxModel, block: BlockId) -> (crate::source::FileId, Tex
     match b.directive {
         Some(d) => {
             let d = m.directive(d);
-            (d.file, d.name_range)
+            (d.file, d.name_range())
         }
         None => (b.file, TextRange::empty(b.open)),
     }

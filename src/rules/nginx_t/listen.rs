@@ -300,7 +300,7 @@ impl Rule for ListenInvalid {
                             LISTEN.id,
                             LISTEN.severity,
                             d.file,
-                            d.name_range,
+                            d.name_range(),
                             format!("a duplicate default server for {addr}"),
                         )
                         .with_related(p.file, p.range, "the default server for this address is set here")
@@ -374,7 +374,7 @@ impl Rule for ConflictingServerName {
                     continue;
                 };
                 let d = model.directive(open);
-                names.push((Cow::Borrowed(""), d.file, d.name_range));
+                names.push((Cow::Borrowed(""), d.file, d.name_range()));
             }
             servers.push((server, http, addrs, names));
         }

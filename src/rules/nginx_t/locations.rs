@@ -77,7 +77,7 @@ impl Rule for DuplicateLocation {
                     continue;
                 };
                 let p = model.directive(*prev);
-                let range = d.args.last().map_or(d.name_range, |a| a.range);
+                let range = d.args.last().map_or(d.name_range(), |a| a.range);
                 out.push(
                     Diagnostic::new(
                         LOCATION.id,
@@ -86,7 +86,7 @@ impl Rule for DuplicateLocation {
                         range,
                         format!("duplicate location \"{uri}\""),
                     )
-                    .with_related(p.file, p.name_range, "the same location is defined here")
+                    .with_related(p.file, p.name_range(), "the same location is defined here")
                     .with_help("merge the two location blocks into one"),
                 );
             } else {
@@ -138,7 +138,7 @@ impl Rule for DuplicateUpstream {
                         name.range,
                         format!("duplicate upstream \"{}\"", name.value),
                     )
-                    .with_related(p.file, p.name_range, "first defined here")
+                    .with_related(p.file, p.name_range(), "first defined here")
                     .with_help("rename one of them, or merge their servers into one block"),
                 );
             } else {

@@ -56,7 +56,7 @@ impl Rule for CertificateWithoutKey {
                     NO_KEY.id,
                     NO_KEY.severity,
                     d.file,
-                    d.name_range,
+                    d.name_range(),
                     format!("no \"ssl_certificate_key\" is defined for certificate \"{value}\""),
                 )
                 .with_help(
@@ -144,7 +144,7 @@ impl Rule for ListenWithoutCertificate {
                     NO_CERT.id,
                     NO_CERT.severity,
                     d.file,
-                    d.name_range,
+                    d.name_range(),
                     "no \"ssl_certificate\" is defined for the \"listen ... ssl\" directive",
                 )
                 .with_help("add `ssl_certificate` and `ssl_certificate_key` to this server (it is the default server of a `listen … ssl` address), or `ssl_reject_handshake on;`"),

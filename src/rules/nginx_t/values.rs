@@ -150,7 +150,7 @@ impl Rule for DirectiveDuplicate {
                         )
                         .with_related(
                             p.file,
-                            p.name_range,
+                            p.name_range(),
                             "first defined here",
                         ),
                     );
@@ -175,10 +175,10 @@ impl Rule for DirectiveDuplicate {
                             DUPLICATE.id,
                             DUPLICATE.severity,
                             d.file,
-                            d.name_range,
+                            d.name_range(),
                             format!("\"{}\" directive is duplicate", d.name),
                         )
-                        .with_related(p.file, p.name_range, "first set here")
+                        .with_related(p.file, p.name_range(), "first set here")
                         .with_help("`off` cannot be combined with other lines of this directive in one block"),
                     );
                 }
@@ -215,10 +215,10 @@ impl Rule for DirectiveDuplicate {
                     DUPLICATE.id,
                     DUPLICATE.severity,
                     d.file,
-                    d.name_range,
+                    d.name_range(),
                     message,
                 )
-                .with_related(p.file, p.name_range, "first set here")
+                .with_related(p.file, p.name_range(), "first set here")
                 .with_help("keep one of them; nginx refuses to load a block that sets it twice"),
             );
         }
@@ -338,7 +338,7 @@ impl Rule for InvalidValue {
             let Some((i, message)) = found else {
                 continue;
             };
-            let range = d.args.get(i).map_or(d.name_range, |a| a.range);
+            let range = d.args.get(i).map_or(d.name_range(), |a| a.range);
             let help = match spec.value {
                 ValueKind::Flag => "write `on` or `off`".to_string(),
                 ValueKind::Enum(w) => format!("`{}` takes one of: {}", d.name, w.join(", ")),
@@ -392,12 +392,12 @@ impl Rule for MapInvalid {
                 let (file, range) = match model.items(body).get(n) {
                     Some(line) => {
                         let l = model.directive(*line);
-                        (l.file, l.name_range)
+                        (l.file, l.name_range())
                     }
                     None => (
                         d.file,
                         arg.and_then(|i| d.args.get(i))
-                            .map_or(d.name_range, |a| a.range),
+                            .map_or(d.name_range(), |a| a.range),
                     ),
                 };
                 out.push(Diagnostic::new(MAP.id, MAP.severity, file, range, message).with_help(

@@ -136,7 +136,7 @@ impl Rule for UnknownZone {
                         ZONE.id,
                         ZONE.severity,
                         d.file,
-                        d.name_range,
+                        d.name_range(),
                         format!(
                             "the shared memory zone \"{}\" is already declared for a different use",
                             z.name
@@ -144,7 +144,7 @@ impl Rule for UnknownZone {
                     )
                     .with_related(
                         p.file,
-                        p.name_range,
+                        p.name_range(),
                         format!("`{}` uses the name first", p.name),
                     )
                     .with_help("give each cache and limit zone its own name"),
@@ -174,7 +174,7 @@ impl Rule for UnknownZone {
                     ZONE.id,
                     ZONE.severity,
                     d.file,
-                    d.args.first().map_or(d.name_range, |a| a.range),
+                    d.args.first().map_or(d.name_range(), |a| a.range),
                     message,
                 )
                 .with_help(format!(

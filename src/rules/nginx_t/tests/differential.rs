@@ -307,7 +307,7 @@ fn mutate(text: &str, model: &NginxModel, rng: &mut Rng) -> Option<(String, Stri
     let i = ds[rng.below(ds.len())];
     let d = &model.directives[i];
     let (s, e) = (d.range.start as usize, d.range.end as usize);
-    let (ns, ne) = (d.name_range.start as usize, d.name_range.end as usize);
+    let (ns, ne) = (d.name_range().start as usize, d.name_range().end as usize);
     let splice = |a: usize, b: usize, with: &str| -> String {
         format!("{}{}{}", &text[..a], with, &text[b..])
     };
