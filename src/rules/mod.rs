@@ -220,7 +220,14 @@ pub fn run_rules(cx: &Checker<'_>) -> Vec<Diagnostic> {
         run(0)
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..threads).map(|p| scope.spawn(move || run(p))).collect();
+            let handles: Vec<_> = (1..threads)
+                .map(|p| {
+                    scope.spawn(move || {
+                        let _ = crate::machine::huge_pages_for_this_thread();
+                        run(p)
+                    })
+                })
+                .collect();
             let mut out = run(0);
             for h in handles {
                 // A panicking rule is a bug; re-raise it rather than lose findings silently.

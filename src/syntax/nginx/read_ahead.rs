@@ -273,7 +273,10 @@ impl Batch {
                 let s = Arc::clone(&shared);
                 std::thread::Builder::new()
                     .name("gatelint-read".into())
-                    .spawn(move || s.work())
+                    .spawn(move || {
+                        let _ = crate::machine::huge_pages_for_this_thread();
+                        s.work()
+                    })
                     .ok()
             })
             .collect();
