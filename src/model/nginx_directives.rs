@@ -280,19 +280,66 @@ pub fn table_index(spec: &'static DirectiveSpec) -> u16 {
 
 /// All specs named `name` (empty when nginx and the known modules do not define it).
 pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
-    // Rules look names up once per directive: a hash beats a binary search of strings.
-    static INDEX: std::sync::OnceLock<crate::model::hash::FastMap<&'static str, (usize, usize)>> =
-        std::sync::OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        let mut map = crate::model::hash::FastMap::default();
-        for (i, d) in DIRECTIVES.iter().enumerate() {
-            map.entry(d.name)
-                .and_modify(|r: &mut (usize, usize)| r.1 = i + 1)
-                .or_insert((i, i + 1));
+    // Every directive of a run is looked up once: an open-addressed table whose hash reads
+    // a name's length and its first and last eight bytes (no loop over the name), probed
+    // until the name or an empty slot. Entries of one name are adjacent in the table.
+    static SLOTS: std::sync::OnceLock<Vec<(u16, u16)>> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let names = DIRECTIVES
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| *i == 0 || DIRECTIVES[i - 1].name != d.name)
+            .count();
+        let mut slots = vec![(0u16, 0u16); (names * 4).next_power_of_two()];
+        let mask = slots.len() - 1;
+        let mut i = 0;
+        while i < DIRECTIVES.len() {
+            let name = DIRECTIVES[i].name;
+            let end = i + DIRECTIVES[i..]
+                .iter()
+                .take_while(|d| d.name == name)
+                .count();
+            let mut at = name_hash(name.as_bytes()) as usize & mask;
+            while slots[at].0 != slots[at].1 {
+                at = (at + 1) & mask;
+            }
+            slots[at] = (i as u16, end as u16);
+            i = end;
         }
-        map
+        slots
     });
-    index.get(name).map_or(&[], |&(a, b)| &DIRECTIVES[a..b])
+    let mask = slots.len() - 1;
+    let mut at = name_hash(name.as_bytes()) as usize & mask;
+    loop {
+        let (start, end) = slots[at];
+        if start == end {
+            return &[];
+        }
+        let entries = &DIRECTIVES[start as usize..end as usize];
+        if entries[0].name == name {
+            return entries;
+        }
+        at = (at + 1) & mask;
+    }
+}
+
+/// The hash of a directive name for [`lookup`]: its length and its first and last eight
+/// bytes, mixed with the multiplier of rustc's FxHasher.
+fn name_hash(name: &[u8]) -> u64 {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let word = |bytes: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(w)
+    };
+    let n = name.len();
+    let (first, last) = if n >= 8 {
+        (word(&name[..8]), word(&name[n - 8..]))
+    } else {
+        (word(name), 0)
+    };
+    let h = (first.wrapping_mul(K).rotate_left(26) ^ last).wrapping_mul(K) ^ n as u64;
+    h ^ (h >> 32)
 }
 
 /// Whether `n` arguments (not counting the name) pass the spec's rule,

@@ -205,8 +205,8 @@ pub enum Endpoint {
 pub struct PassTarget {
     /// Which directive.
     pub kind: PassKind,
-    /// The scheme, with `://`, when one was written.
-    pub scheme: Option<String>,
+    /// The scheme, with `://`, when one was written (lowercase, from [`PassKind::schemes`]).
+    pub scheme: Option<&'static str>,
     /// Where it goes.
     pub endpoint: Endpoint,
     /// The URI part after the address (`/api/` in `http://app/api/`), when written.
@@ -239,7 +239,7 @@ pub fn parse_pass(kind: PassKind, value: &str) -> Result<PassTarget, PassError> 
                     .is_some_and(|p| p.eq_ignore_ascii_case(s))
             };
             match schemes.iter().find(|s| has(s)) {
-                Some(s) => (Some(s.to_string()), &value[s.len()..], s.len()),
+                Some(s) => (Some(*s), &value[s.len()..], s.len()),
                 None if kind == PassKind::Proxy => {
                     if value.starts_with('$') {
                         // `proxy_pass $url;` — the whole URL is a variable.
@@ -303,11 +303,11 @@ pub fn parse_pass(kind: PassKind, value: &str) -> Result<PassTarget, PassError> 
             None if after.is_empty() => None,
             None => return Err(PassError::InvalidPort),
         };
-        (inner[..close].to_string(), port)
+        (&inner[..close], port)
     } else {
         match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(parse_port(p)?)),
-            None => (authority.to_string(), None),
+            Some((h, p)) => (h, Some(parse_port(p)?)),
+            None => (authority, None),
         }
     };
     if host.is_empty() {

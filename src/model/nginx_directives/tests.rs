@@ -957,3 +957,30 @@ fn sampled_verdicts_match_real_nginx() {
     assert!(runs >= 50, "only {runs} nginx runs");
     assert!(diffs.is_empty(), "{diffs:#?}");
 }
+
+#[test]
+fn lookup_finds_every_name_and_only_its_entries() {
+    for (i, d) in DIRECTIVES.iter().enumerate() {
+        let found = lookup(d.name);
+        assert!(found.iter().all(|f| f.name == d.name), "{}", d.name);
+        let start = table_index(&found[0]) as usize;
+        assert!((start..start + found.len()).contains(&i), "{}", d.name);
+    }
+    // Unknown names: near misses by one byte at the start, the end and the middle, and
+    // names shorter than eight bytes or with a known name's first and last eight bytes.
+    for name in [
+        "",
+        "x",
+        "listen_",
+        "_listen",
+        "proxy_pas",
+        "proxy_passs",
+        "proxy_read_timeoutt",
+        "proxy_read_xtimeout",
+        "proxy_xxxx_timeout",
+        "fastcgi_buffer_size_proxy_buffer_size",
+    ] {
+        assert!(lookup(name).is_empty(), "{name}");
+    }
+    assert_eq!(lookup("proxy_read_timeout")[0].name, "proxy_read_timeout");
+}

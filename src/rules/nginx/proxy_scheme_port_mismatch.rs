@@ -35,7 +35,7 @@ impl Rule for ProxySchemePortMismatch {
             if t.kind != PassKind::Proxy {
                 continue;
             }
-            let Some(scheme) = t.scheme.as_deref() else {
+            let Some(scheme) = t.scheme else {
                 continue;
             };
             let tls = scheme.eq_ignore_ascii_case("https://");

@@ -19,7 +19,7 @@ pub fn tls_passes(
                 PassKind::Grpc => "grpc",
                 _ => return None,
             };
-            let scheme = t.scheme.as_deref().unwrap_or("").to_ascii_lowercase();
+            let scheme = t.scheme.unwrap_or("").to_ascii_lowercase();
             let tls = scheme == "https://" || scheme == "grpcs://";
             let var = variables && m.directive(id).arg(0).is_some_and(|a| a.contains('$'));
             (tls || var).then_some((id, t, prefix))

@@ -193,7 +193,7 @@ pub struct PassSite {
     /// The address.
     pub endpoint: Endpoint,
     /// The text naming it (`unix:/run/x.sock`, `127.0.0.1:9000`, or an upstream `server`).
-    pub text: String,
+    pub text: compact_str::CompactString,
     /// The file of that text.
     pub file: FileId,
     /// The range of that text (the whole argument).
@@ -228,7 +228,7 @@ pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
                             kind,
                             block: d.parent,
                             endpoint: endpoint.clone(),
-                            text: a.value.as_str().to_owned(),
+                            text: a.value.clone(),
                             file: s.file,
                             range: a.range,
                             upstream: Some(up),
@@ -236,7 +236,7 @@ pub fn pass_sites(model: &NginxModel) -> Vec<PassSite> {
                     }
                     continue;
                 }
-                let default_port = match target.scheme.as_deref() {
+                let default_port = match target.scheme {
                     Some("https://") => 443,
                     _ => 80,
                 };
@@ -289,7 +289,7 @@ fn site(
         kind,
         block: d.parent,
         endpoint,
-        text: arg.value.as_str().to_owned(),
+        text: arg.value.clone(),
         file: d.file,
         range: arg.range,
         upstream: None,
