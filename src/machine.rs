@@ -13,20 +13,29 @@ pub fn cores() -> usize {
 static HUGE_PAGES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// glibc's arenas other than the main one are regions of this size, aligned to it
-/// (`HEAP_MAX_SIZE` of glibc's malloc/arena.c on 64-bit targets).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// (`HEAP_MAX_SIZE` of glibc's malloc/arena.c on 64-bit targets, default settings).
+#[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
 const ARENA_HEAP: usize = 64 << 20;
 
-/// Back the allocator's heaps with transparent huge pages where the kernel allows them on
-/// request (`madvise` mode). A large site makes tens of megabytes of small allocations:
-/// with 4 KiB pages that is about ten thousand page faults, on which the run spent more
-/// time than on any one of its parts, and as many pages to free at exit. Each heap
-/// reserves 64 MiB of address space at a time (pages cost memory only once touched),
-/// large allocations come from the heaps too, and each heap is advised once.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// Back the allocator's heaps with transparent huge pages when the kernel grants them on
+/// request (`madvise` or `always` mode); otherwise only [`grow_heaps_in_large_steps`]. A
+/// large site makes tens of megabytes of small allocations: with 4 KiB pages that is
+/// about ten thousand page faults, on which the run spent more time than on any one of
+/// its parts, and as many pages to free at exit. Each heap reserves 64 MiB of address
+/// space at a time (pages cost memory only once touched), large allocations come from the
+/// heaps too, and each heap is advised once.
+///
+/// Call it before any other thread starts: glibc's `mallopt` is not thread-safe.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
 pub fn use_huge_pages() {
+    let enabled = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled")
+        .is_ok_and(|mode| mode.contains("[always]") || mode.contains("[madvise]"));
+    if !enabled {
+        grow_heaps_in_large_steps();
+        return;
+    }
     // SAFETY: `mallopt` only changes tuning parameters of glibc's allocator, with values
-    // it accepts; glibc takes its own lock for it.
+    // it accepts; the caller has not started other threads yet.
     unsafe {
         libc::mallopt(libc::M_TOP_PAD, ARENA_HEAP as libc::c_int);
         libc::mallopt(libc::M_MMAP_THRESHOLD, (ARENA_HEAP / 2) as libc::c_int);
@@ -37,18 +46,22 @@ pub fn use_huge_pages() {
     let _ = huge_pages_for_this_thread();
 }
 
-/// Without glibc on Linux, nothing to do.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn use_huge_pages() {}
+/// Elsewhere, only [`grow_heaps_in_large_steps`].
+#[cfg(not(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64")))]
+pub fn use_huge_pages() {
+    grow_heaps_in_large_steps();
+}
 
 /// glibc grows the heap of each thread other than the main one by the few pages each
 /// allocation lacks, one `mprotect` call at a time: reading a large site on a second
 /// thread made thousands of them. A top pad makes every growth (and the main heap's)
 /// reserve 16 MiB of address space at once; pages still cost memory only when touched.
+///
+/// Call it before any other thread starts: glibc's `mallopt` is not thread-safe.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 pub fn grow_heaps_in_large_steps() {
     // SAFETY: `mallopt` only changes a tuning parameter of glibc's allocator, with a
-    // value it accepts; glibc takes its own lock for it.
+    // value it accepts; the caller has not started other threads yet.
     unsafe {
         libc::mallopt(libc::M_TOP_PAD, 16 << 20);
     }
@@ -59,18 +72,44 @@ pub fn grow_heaps_in_large_steps() {
 pub fn grow_heaps_in_large_steps() {}
 
 /// Advise huge pages for the heap this thread allocates from, when [`use_huge_pages`]
-/// was called; true when the kernel took the advice. Any failure leaves the heap as it
-/// was: the advice is only a hint.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+/// took effect; true when this call advised it (a heap already advised is not advised
+/// again). Any failure leaves the heap as it was: the advice is only a hint.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
 pub fn huge_pages_for_this_thread() -> bool {
     if !HUGE_PAGES.load(std::sync::atomic::Ordering::Relaxed) {
         return false;
     }
     let probe = std::hint::black_box(Box::new(0u64));
-    let at = &*probe as *const u64 as usize;
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+    let Some((addr, len)) = heap_of(&*probe as *const u64 as usize) else {
         return false;
     };
+    // Threads that take over an arena another thread left find it advised already.
+    static ADVISED: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut advised) = ADVISED.lock() else {
+        return false;
+    };
+    if advised.contains(&addr) {
+        return false;
+    }
+    advised.push(addr);
+    // SAFETY: MADV_HUGEPAGE changes no content and no protection: it only marks the
+    // anonymous mappings of this range (one heap of glibc's) as eligible for huge pages.
+    unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_HUGEPAGE) == 0 }
+}
+
+/// Elsewhere, nothing to do.
+#[cfg(not(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64")))]
+pub fn huge_pages_for_this_thread() -> bool {
+    false
+}
+
+/// The heap that holds address `at`, as (start, length): the `[heap]` mapping (glibc's
+/// main arena), or the [`ARENA_HEAP`]-aligned region around `at` when anonymous mappings
+/// cover exactly that region (another arena). `None` for anything else, so that no other
+/// mapping is ever advised.
+#[cfg(all(target_os = "linux", target_env = "gnu", target_pointer_width = "64"))]
+fn heap_of(at: usize) -> Option<(usize, usize)> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     let mappings: Vec<(usize, usize, &str)> = maps
         .lines()
         .filter_map(|line| {
@@ -81,37 +120,32 @@ pub fn huge_pages_for_this_thread() -> bool {
             Some((start, end, fields.nth(4).unwrap_or("")))
         })
         .collect();
-    let Some(&(start, end, name)) = mappings.iter().find(|(s, e, _)| (*s..*e).contains(&at)) else {
-        return false;
-    };
-    let range = if name == "[heap]" {
-        // The main arena: the program break.
-        Some((start, end - start))
-    } else if name.is_empty() {
-        // Another arena: the aligned region holding the probe, when one starts there.
-        let base = at & !(ARENA_HEAP - 1);
-        mappings
-            .iter()
-            .any(|(s, _, n)| *s == base && n.is_empty())
-            .then_some((base, ARENA_HEAP))
-    } else {
-        None
-    };
-    let Some((addr, len)) = range else {
-        return false;
-    };
-    // SAFETY: MADV_HUGEPAGE changes no content and no protection: it only marks the
-    // anonymous mappings of this range as eligible for huge pages.
-    unsafe { libc::madvise(addr as *mut libc::c_void, len, libc::MADV_HUGEPAGE) == 0 }
+    let &(start, end, name) = mappings.iter().find(|(s, e, _)| (*s..*e).contains(&at))?;
+    if name == "[heap]" {
+        return Some((start, end - start));
+    }
+    if !name.is_empty() {
+        return None;
+    }
+    // Anonymous mappings, one after the other, from the aligned base to its end.
+    let base = at & !(ARENA_HEAP - 1);
+    let limit = base + ARENA_HEAP;
+    let mut next = base;
+    for &(s, e, n) in mappings.iter().filter(|(s, e, _)| *e > base && *s < limit) {
+        if s != next || !n.is_empty() || e > limit {
+            return None;
+        }
+        next = e;
+    }
+    (next == limit).then_some((base, ARENA_HEAP))
 }
 
-/// Without glibc on Linux, nothing to do.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn huge_pages_for_this_thread() -> bool {
-    false
-}
-
-#[cfg(all(test, target_os = "linux", target_env = "gnu"))]
+#[cfg(all(
+    test,
+    target_os = "linux",
+    target_env = "gnu",
+    target_pointer_width = "64"
+))]
 mod tests {
     use super::*;
 
@@ -136,23 +170,40 @@ mod tests {
     }
 
     #[test]
-    fn the_heap_of_a_thread_is_advised_once_asked() {
-        // Before `use_huge_pages`, a thread asks nothing (the other commands' heaps).
+    fn a_threads_heap_is_found_and_advised_once_asked() {
+        // Before `use_huge_pages` took effect, a thread asks nothing (other commands).
         assert!(!std::thread::spawn(huge_pages_for_this_thread)
             .join()
             .unwrap());
-        use_huge_pages();
-        let (advised, flags) = std::thread::spawn(|| {
+        // The tuning itself (`mallopt`) is for a process that has no other thread yet:
+        // this test only turns the advice on.
+        HUGE_PAGES.store(true, std::sync::atomic::Ordering::Relaxed);
+        let (advised, found, flags) = std::thread::spawn(|| {
             let advised = huge_pages_for_this_thread();
             let probe = std::hint::black_box(Box::new(0u64));
-            (advised, flags_at(&*probe as *const u64 as usize))
+            let at = &*probe as *const u64 as usize;
+            (advised, heap_of(at), flags_at(at))
         })
         .join()
         .unwrap();
+        HUGE_PAGES.store(false, std::sync::atomic::Ordering::Relaxed);
+        // A thread's heap is a whole aligned region of glibc's, or the main heap.
+        let (start, len) = found.expect("the heap of a thread");
+        if len == ARENA_HEAP {
+            assert_eq!(start % ARENA_HEAP, 0);
+        } else {
+            let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+            let main = format!("{start:x}-");
+            assert!(maps
+                .lines()
+                .any(|l| l.starts_with(&main) && l.ends_with("[heap]")));
+        }
         // A kernel without transparent huge pages refuses the advice: nothing to check.
         if advised {
             assert!(flags.split_whitespace().any(|f| f == "hg"), "{flags}");
         }
+        // A mapping that is no heap (this function's code) is never taken for one.
+        assert_eq!(heap_of(flags_at as fn(usize) -> String as usize), None);
         assert!(cores() >= 1);
     }
 }
