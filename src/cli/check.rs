@@ -219,7 +219,13 @@ pub fn run(
         diagnostics: &diagnostics,
         rules: &rules,
     };
-    if let Err(e) = write_report(format, &report, out, color) {
+    // One write for the whole report instead of one per line (stdout is line-buffered
+    // and a large site's report has thousands of lines); the flush is part of writing it.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
+    let written =
+        write_report(format, &report, &mut buffered, color).and_then(|()| buffered.flush());
+    drop(buffered);
+    if let Err(e) = written {
         let _ = writeln!(err, "error: cannot write the report: {e}");
         return EXIT_FAILURE;
     }

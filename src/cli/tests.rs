@@ -485,3 +485,31 @@ fn bad_arguments_exit_2_and_help_exits_0() {
     assert!(out.contains("check"));
     let _ = PathBuf::new();
 }
+
+#[test]
+fn a_report_that_cannot_be_written_fails_the_run_with_a_message() {
+    // A full disk takes nothing: the report is buffered, so the failure comes at the end.
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "disk full",
+            ))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    #[derive(Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        check: CheckArgs,
+    }
+    let wrap = Wrap::try_parse_from(["check", "--format", "short", EXAMPLE]).unwrap();
+    let mut err = Vec::new();
+    let code = super::check::run(&wrap.check, &mut &b""[..], &mut Full, &mut err, false);
+    assert_eq!(code, EXIT_FAILURE);
+    let err = String::from_utf8_lossy(&err);
+    assert!(err.contains("cannot write the report: disk full"), "{err}");
+}
