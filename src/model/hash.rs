@@ -9,7 +9,7 @@
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// The multiplier of rustc's FxHasher (<https://github.com/rust-lang/rustc-hash>).
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+pub(crate) const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 /// A word-at-a-time multiplicative hasher.
 #[derive(Clone, Copy, Debug, Default)]

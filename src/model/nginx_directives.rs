@@ -324,9 +324,9 @@ pub fn lookup(name: &str) -> &'static [DirectiveSpec] {
 }
 
 /// The hash of a directive name for [`lookup`]: its length and its first and last eight
-/// bytes, mixed with the multiplier of rustc's FxHasher.
+/// bytes, mixed with the multiplier of the model's hasher ([`crate::model::hash`]).
 fn name_hash(name: &[u8]) -> u64 {
-    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    const K: u64 = crate::model::hash::SEED;
     let word = |bytes: &[u8]| {
         let mut w = [0u8; 8];
         w[..bytes.len()].copy_from_slice(bytes);
