@@ -42,11 +42,14 @@ pub fn discover(paths: &[PathBuf], forced: Option<FileKind>) -> (Vec<Input>, Vec
             }),
             Ok(meta) if meta.is_dir() => walk_dir(path, forced, &mut inputs, &mut errors),
             Ok(_) => {
-                let kind = forced.or_else(|| classify_by_name(path)).or_else(|| {
-                    std::fs::read(path)
-                        .ok()
-                        .and_then(|t| classify_by_content(&t))
-                });
+                let kind = forced
+                    .or_else(|| classify_by_name(path))
+                    .or_else(|| classify_by_name(&physical_place(path)?))
+                    .or_else(|| {
+                        std::fs::read(path)
+                            .ok()
+                            .and_then(|t| classify_by_content(&t))
+                    });
                 match kind {
                     Some(kind) => inputs.push(Input {
                         path: path.clone(),
@@ -63,6 +66,9 @@ pub fn discover(paths: &[PathBuf], forced: Option<FileKind>) -> (Vec<Input>, Vec
                 }
             }
         }
+    }
+    for i in &mut inputs {
+        i.path = crate::source::clean_path_buf(std::mem::take(&mut i.path));
     }
     dedup(&mut inputs);
     (inputs, errors)
@@ -81,6 +87,15 @@ fn walk_dir(
     inputs: &mut Vec<Input>,
     errors: &mut Vec<DiscoverError>,
 ) {
+    // Files are classified by the folders above them: those of the physical path count
+    // too, so `gatelint check .` inside `sites-enabled/` knows where it is.
+    let physical = std::fs::canonicalize(root).ok();
+    let place = |path: &Path| -> PathBuf {
+        match (&physical, path.strip_prefix(root)) {
+            (Some(p), Ok(rel)) => p.join(rel),
+            _ => path.to_path_buf(),
+        }
+    };
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let entries = match std::fs::read_dir(&dir) {
@@ -109,7 +124,7 @@ fn walk_dir(
             if !(ft.is_file() || (ft.is_symlink() && path.is_file())) {
                 continue;
             }
-            if let Some(kind) = forced.or_else(|| classify_by_name(&path)) {
+            if let Some(kind) = forced.or_else(|| classify_by_name(&place(&path))) {
                 inputs.push(Input {
                     path,
                     kind,
@@ -120,6 +135,16 @@ fn walk_dir(
         // Reverse so the stack pops folders in sorted order.
         stack.extend(subdirs.into_iter().rev());
     }
+}
+
+/// A file's path with its folder written physically (symlinks and `..` resolved), the
+/// file's own name kept: where it sits, for classification.
+fn physical_place(path: &Path) -> Option<PathBuf> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(std::fs::canonicalize(dir).ok()?.join(path.file_name()?))
 }
 
 /// Classify a file by its name and the folders above it; `None` when they say nothing.

@@ -192,10 +192,10 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// Wrap a file's bytes.
+    /// Wrap a file's bytes; the path is kept in its [`clean_path`] form.
     pub fn new(path: impl Into<PathBuf>, text: Vec<u8>) -> Self {
         SourceFile {
-            path: path.into(),
+            path: clean_path_buf(path.into()),
             text,
             line_index: OnceLock::new(),
         }
@@ -238,6 +238,27 @@ impl SourceFile {
     /// The path as a display string.
     pub fn display_path(&self) -> String {
         self.path.display().to_string()
+    }
+}
+
+/// The form of a path every file of a run is known by: a leading `./` is dropped, so
+/// `./etc/nginx/nginx.conf` (walked from `.`) and `etc/nginx/nginx.conf` (an include
+/// resolved under the root `.`) name one file. `Path` already compares `a/./b` equal to
+/// `a/b`; only the leading `.` is kept by its components, so that is all there is to drop.
+/// `..` is kept: collapsing it without the file system would be wrong under symlinks.
+pub fn clean_path(path: &Path) -> &Path {
+    match path.strip_prefix(".") {
+        Ok(rest) if !rest.as_os_str().is_empty() => rest,
+        _ => path,
+    }
+}
+
+/// [`clean_path`] of an owned path, copying only when something is dropped.
+pub fn clean_path_buf(path: PathBuf) -> PathBuf {
+    if clean_path(&path).as_os_str().len() == path.as_os_str().len() {
+        path
+    } else {
+        clean_path(&path).to_path_buf()
     }
 }
 
@@ -298,9 +319,9 @@ impl Files {
         *f = SourceFile::new(f.path.clone(), text);
     }
 
-    /// The id of the file with this exact path, if it was read.
+    /// The id of the file with this path (in its [`clean_path`] form), if it was read.
     pub fn find(&self, path: &Path) -> Option<FileId> {
-        self.by_path.get(path).copied()
+        self.by_path.get(clean_path(path)).copied()
     }
 
     /// All files with their ids, in the order they were added.
@@ -353,6 +374,25 @@ mod tests {
         assert_eq!(count_scalars(b"a\xff\xfeb"), 4);
         assert_eq!(count_scalars("żółw".as_bytes()), 4);
         assert_eq!(count_scalars(b"\xe2\x82"), 1);
+    }
+
+    #[test]
+    fn clean_paths_drop_a_leading_dot_only() {
+        let c = |p: &str| clean_path(Path::new(p)).to_path_buf();
+        assert_eq!(
+            c("./etc/nginx/nginx.conf"),
+            PathBuf::from("etc/nginx/nginx.conf")
+        );
+        assert_eq!(c("././etc"), PathBuf::from("etc"));
+        assert_eq!(c("."), PathBuf::from("."));
+        assert_eq!(c("./"), PathBuf::from("./"));
+        assert_eq!(c("../x/a.conf"), PathBuf::from("../x/a.conf"));
+        assert_eq!(c("/etc/./nginx"), PathBuf::from("/etc/./nginx"));
+        let mut files = Files::new();
+        let id = files.add(SourceFile::new("./etc/a.conf", Vec::new()));
+        assert_eq!(files.get(id).path, PathBuf::from("etc/a.conf"));
+        assert_eq!(files.find(Path::new("./etc/a.conf")), Some(id));
+        assert_eq!(files.find(Path::new("etc/./a.conf")), Some(id));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::discover::{self, Input};
 use crate::output::{write_report, OutputFormat, Report, RuleMeta};
 use crate::source::{FileKind, SourceFile};
-use crate::workspace::source::{root_of, StackSource};
+use crate::workspace::source::{root_of, root_of_physical};
 use crate::workspace::{lint, Plan, Workspace};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -105,6 +105,12 @@ pub fn run(
         if plan.root.is_none() {
             plan.root = disk.iter().find_map(|p| root_of(p));
         }
+        if plan.root.is_none() {
+            if let Some((root, anchor)) = disk.iter().find_map(|p| root_of_physical(p)) {
+                plan.root = Some(root);
+                plan.anchor = Some(anchor);
+            }
+        }
         let (inputs, errors) = discover::discover(&disk, forced);
         for e in errors {
             let _ = writeln!(err, "error: {}", e.message);
@@ -113,7 +119,7 @@ pub fn run(
         plan.inputs.extend(inputs);
     }
 
-    let mut source = StackSource::new(plan.root.clone());
+    let mut source = plan.source();
     let mut ws = Workspace::load(&plan, &mut source);
     for e in &ws.errors {
         let _ = writeln!(err, "error: {}", e.message());
@@ -132,7 +138,8 @@ pub fn run(
             let _ = writeln!(err, "{}", e.describe(&ws.files));
         }
         if args.diff {
-            let diff = outcome.diff(&ws.files);
+            let cwd = std::env::current_dir().ok();
+            let diff = outcome.diff(&ws.files, cwd.as_deref());
             let _ = out.write_all(&diff);
             // The findings go to stderr so stdout stays a patch.
             diagnostics = outcome.diagnostics.clone();

@@ -68,12 +68,21 @@ pub struct FixOutcome {
 }
 
 impl FixOutcome {
-    /// The unified diff of every changed file (`a/` and `b/` prefixes, paths as the user
-    /// named them), concatenated in [`FileId`] order; empty when nothing changed.
-    pub fn diff(&self, files: &Files) -> Vec<u8> {
+    /// The unified diff of every changed file (`a/` and `b/` prefixes), concatenated in
+    /// [`FileId`] order; empty when nothing changed. With `base` (the folder the patch is
+    /// applied from, the working directory), each path is written as
+    /// [`super::write::patch_path`] says, so `git apply` and `patch -p1` apply it there;
+    /// without it, paths are as the user named them.
+    pub fn diff(&self, files: &Files, base: Option<&std::path::Path>) -> Vec<u8> {
         let mut out = Vec::new();
         for c in &self.changed {
-            let path = files.get(c.file).display_path();
+            let full = &files.get(c.file).path;
+            let path = match base {
+                Some(b) => super::write::patch_path(full, b),
+                None => full.clone(),
+            }
+            .display()
+            .to_string();
             out.extend_from_slice(&unified_diff(&path, &c.original, &c.fixed));
         }
         out
@@ -383,7 +392,7 @@ mod tests {
                 (FileId(2), b"xx".to_vec(), b"".to_vec()),
             ]
         );
-        let diff = String::from_utf8(out.diff(&files)).unwrap();
+        let diff = String::from_utf8(out.diff(&files, None)).unwrap();
         assert!(
             diff.starts_with(
                 "--- a/f0.conf\n+++ b/f0.conf\n@@ -1 +1 @@\n-axbxcx\n+abc\n--- a/f2.conf\n"
@@ -649,7 +658,7 @@ mod tests {
         };
         let out = fix_to_fixpoint(&mut files, Applicability::Unsafe, 10, &mut lint, &no_bang);
         assert_eq!(out.applied, 1);
-        let patch = out.diff(&files);
+        let patch = out.diff(&files, None);
         let dir = tempfile::tempdir().unwrap();
         for (path, text) in texts {
             let p = dir.path().join(path);

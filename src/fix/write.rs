@@ -46,6 +46,38 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// The path a patch names for the file at `path`, to be applied from `base`: the file a
+/// symlink points to (what `--fix` writes; `git apply` does not follow symlinks), relative
+/// to `base` when it lies inside it, else absolute (applied from `/`). A path that stays
+/// relative holds no `..`, which `git apply` refuses.
+pub fn patch_path(path: &Path, base: &Path) -> PathBuf {
+    let target = resolve_symlinks(path).unwrap_or_else(|_| path.to_path_buf());
+    let plain = target.is_relative()
+        && target
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if plain && target == path {
+        return target;
+    }
+    let physical = |p: &Path| -> Option<PathBuf> {
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(fs::canonicalize(base.join(dir)).ok()?.join(p.file_name()?))
+    };
+    let Some(abs) = physical(&target) else {
+        return target;
+    };
+    match fs::canonicalize(base)
+        .ok()
+        .and_then(|b| abs.strip_prefix(b).ok().map(Path::to_path_buf))
+    {
+        Some(rel) if !rel.as_os_str().is_empty() => rel,
+        _ => abs,
+    }
+}
+
 /// Follow `path` while it is a symbolic link; a path that does not exist is returned as is.
 fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
     let mut current = path.to_path_buf();

@@ -522,7 +522,7 @@ fn odd_inputs_render_in_every_format() {
         "{short}"
     );
     assert!(
-        short.contains("./dir/ü file.conf:1:2: info[mid-char]"),
+        short.contains("dir/ü file.conf:1:2: info[mid-char]"),
         "{short}"
     );
 
@@ -532,8 +532,12 @@ fn odd_inputs_render_in_every_format() {
     let validator = jsonschema::draft202012::new(&schema()).unwrap();
     assert!(validator.is_valid(&doc));
     // Past-the-end ranges are clamped to the end of the text.
-    let past = &doc["diagnostics"][1];
-    assert_eq!(past["rule"], "past-end");
+    let past = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "past-end")
+        .unwrap();
     assert_eq!(past["range"]["end"]["offset"], 10);
     assert_eq!(past["range"]["end"]["line"], 2);
 
@@ -541,10 +545,9 @@ fn odd_inputs_render_in_every_format() {
     write_report(OutputFormat::Sarif, &report, &mut out, false).unwrap();
     let sarif: serde_json::Value = serde_json::from_slice(&out).unwrap();
     let results = &sarif["runs"][0]["results"];
-    assert_eq!(
-        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-        "dir/%C3%BC%20file.conf"
-    );
+    assert!(results.as_array().unwrap().iter().any(|r| {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "dir/%C3%BC%20file.conf"
+    }));
     // Rules that are not registered still get an entry, so every ruleIndex resolves.
     let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
         .as_array()

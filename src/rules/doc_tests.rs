@@ -26,6 +26,7 @@ fn run_example(rule: &str, files: &[&ExampleFile]) -> (tempfile::TempDir, Worksp
         inputs,
         root: Some(dir.path().to_path_buf()),
         prefix: None,
+        ..Plan::default()
     };
     let mut source = StackSource::new(plan.root.clone());
     let ws = Workspace::load(&plan, &mut source);

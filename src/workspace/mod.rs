@@ -47,6 +47,17 @@ pub struct Plan {
     pub root: Option<PathBuf>,
     /// The nginx prefix for relative includes (default: each root file's folder).
     pub prefix: Option<PathBuf>,
+    /// Where the folder the user named sits under `root` (see [`source::Anchor`]).
+    pub anchor: Option<source::Anchor>,
+}
+
+impl Plan {
+    /// The file source this plan reads through: its root and anchor, nothing in memory.
+    pub fn source(&self) -> StackSource {
+        let mut s = StackSource::new(self.root.clone());
+        s.anchor = self.anchor.clone();
+        s
+    }
 }
 
 /// Every file of one run, the stack model, and what went wrong while loading.
@@ -86,28 +97,28 @@ impl Workspace {
             .iter()
             .filter(|i| i.kind == FileKind::Nginx)
             .collect();
-        let mut reached: crate::model::hash::FastSet<PathBuf> = Default::default();
+        let mut reached = source::Reached::default();
         let (roots, fragments): (Vec<&Input>, Vec<&Input>) =
             nginx.iter().partition(|i| is_nginx_root(source, &i.path));
         for input in roots {
             let display = source.map(&input.path);
-            if reached.contains(&display) {
+            if reached.contains(source, &display) {
                 continue;
             }
             let ids = nginx_load::load_root(&mut ws, source, &input.path, plan.prefix.as_deref());
             reached.reserve(ids.len());
             for id in ids {
-                reached.insert(ws.files.get(id).path.clone());
+                reached.insert(source, ws.files.get(id).path.clone());
             }
         }
         for input in fragments {
             let display = source.map(&input.path);
-            if reached.contains(&display) {
+            if reached.contains(source, &display) {
                 continue;
             }
             let ids = nginx_load::load_fragment(&mut ws, source, &input.path);
             for id in ids {
-                reached.insert(ws.files.get(id).path.clone());
+                reached.insert(source, ws.files.get(id).path.clone());
             }
         }
         let php: Vec<&Input> = plan
@@ -246,9 +257,8 @@ pub fn fix(
     config: &crate::config::Config,
     level: crate::diagnostic::Applicability,
 ) -> crate::fix::FixOutcome {
-    let root = plan.root.clone();
     let mut relint = |files: &Files| -> Vec<crate::diagnostic::Diagnostic> {
-        let mut src = StackSource::new(root.clone());
+        let mut src = plan.source();
         for (_, f) in files.iter() {
             src.overlay.insert(f.path.clone(), f.text.clone());
         }

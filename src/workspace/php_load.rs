@@ -1,7 +1,7 @@
 //! Loading the PHP side: PHP-FPM configurations (php-fpm.conf with its includes, and pool
 //! files no configuration reached) and the php.ini settings each FPM master runs with.
 
-use super::source::StackSource;
+use super::source::{Reached, StackSource};
 use super::Workspace;
 use crate::discover::Input;
 use crate::model::fpm::{self, FpmConfig, FpmOptions};
@@ -9,7 +9,7 @@ use crate::model::php::{PhpIni, Sapi};
 use crate::model::stack::{FileProblem, PhpSet, ProblemKind};
 use crate::source::{FileId, FileKind, SourceFile, TextRange};
 use crate::syntax::ini::{self, Dialect, IniTree};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Load every FPM and php.ini input of the run.
@@ -29,11 +29,11 @@ pub fn load_php_side(ws: &mut Workspace, source: &StackSource, inputs: &[&Input]
     let (roots, pools): (Vec<&Input>, Vec<&Input>) = fpm_inputs
         .iter()
         .partition(|i| is_fpm_root(source, &i.path));
-    let mut reached: HashSet<PathBuf> = HashSet::new();
-    let mut php_loaded: HashSet<PathBuf> = HashSet::new();
+    let mut reached = Reached::default();
+    let mut php_loaded = Reached::default();
     for input in roots.iter().chain(pools.iter()) {
         let path = source.map(&input.path);
-        if reached.contains(&path) {
+        if reached.contains(source, &path) {
             continue;
         }
         let text = match source.read_path(&input.path) {
@@ -57,7 +57,7 @@ pub fn load_php_side(ws: &mut Workspace, source: &StackSource, inputs: &[&Input]
         let cfg = fpm::load_from(root, source, &mut ws.files, &options);
         for (id, tree) in &cfg.trees {
             ws.note_kind(*id, FileKind::Fpm);
-            reached.insert(ws.files.get(*id).path.clone());
+            reached.insert(source, ws.files.get(*id).path.clone());
             record_ini_tree(ws, *id, tree, false);
         }
         // The php.ini this FPM master reads sits beside php-fpm.conf (Debian:
@@ -75,7 +75,7 @@ pub fn load_php_side(ws: &mut Workspace, source: &StackSource, inputs: &[&Input]
     // php.ini files no FPM configuration claimed: each with its conf.d, on its own.
     for input in ini_inputs {
         let path = source.map(&input.path);
-        if php_loaded.contains(&path) {
+        if php_loaded.contains(source, &path) {
             continue;
         }
         let is_main = path
@@ -101,7 +101,7 @@ pub fn load_php_side(ws: &mut Workspace, source: &StackSource, inputs: &[&Input]
                 let id = ws.add_file(path.clone(), text, FileKind::PhpIni);
                 ini.add_file(id, &ws.files, &BTreeMap::new());
                 record_php_ini(ws, id);
-                php_loaded.insert(path.clone());
+                php_loaded.insert(source, path.clone());
                 ws.stack.php.push(PhpSet {
                     ini,
                     files: vec![id],
@@ -152,7 +152,7 @@ fn load_php_ini_near(
     ws: &mut Workspace,
     source: &StackSource,
     dir: &Path,
-    loaded: &mut HashSet<PathBuf>,
+    loaded: &mut Reached,
 ) -> Option<PhpSet> {
     for candidate in [dir.to_path_buf(), dir.join("php")] {
         let ini = candidate.join("php.ini");
@@ -178,7 +178,7 @@ fn load_php_ini(
     php_ini: Option<&Path>,
     scan_dir: &Path,
     sapi: Sapi,
-    loaded: &mut HashSet<PathBuf>,
+    loaded: &mut Reached,
 ) -> PhpSet {
     let mut paths: Vec<PathBuf> = php_ini.map(Path::to_path_buf).into_iter().collect();
     let pattern = scan_dir.join("*.ini");
@@ -191,7 +191,7 @@ fn load_php_ini(
             continue;
         };
         let mapped = source.map(&p);
-        loaded.insert(mapped.clone());
+        loaded.insert(source, mapped.clone());
         let id = ws.add_file(mapped, text, FileKind::PhpIni);
         ini.add_file(id, &ws.files, &BTreeMap::new());
         record_php_ini(ws, id);

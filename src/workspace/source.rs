@@ -18,6 +18,9 @@ use std::sync::Arc;
 pub struct StackSource {
     /// The folder that stands for `/`, when the inputs are a copy of a machine's tree.
     pub root: Option<PathBuf>,
+    /// Where the folder the user named sits under the root, so a path inside it is
+    /// written the way the user named it (see [`Anchor`]).
+    pub anchor: Option<Anchor>,
     /// Texts that take the place of files on disk, by path (after root mapping).
     pub overlay: HashMap<PathBuf, Vec<u8>>,
     /// The disk, which opens the files an include glob announces ahead of their reads.
@@ -29,6 +32,7 @@ impl StackSource {
     pub fn new(root: Option<PathBuf>) -> Self {
         StackSource {
             root,
+            anchor: None,
             overlay: HashMap::new(),
             disk: FsSource::new(),
         }
@@ -36,21 +40,54 @@ impl StackSource {
 
     /// The path a file is really read from: absolute paths are looked up under the root
     /// first (in the overlay, then on disk).
+    /// The result is in [`crate::source::clean_path`] form, the form files are known by.
     pub fn map(&self, path: &Path) -> PathBuf {
-        map_under_root(self.root.as_deref(), path, |p| self.overlay.contains_key(p))
+        crate::source::clean_path_buf(map_under_root(
+            self.root.as_deref(),
+            self.anchor.as_ref(),
+            path,
+            |p| self.overlay.contains_key(p),
+        ))
     }
+}
+
+/// A folder the user named inside a copy of a machine whose root was found above it
+/// through the file system (`cd deploy/etc/nginx && gatelint check .`): `/etc/nginx/x`
+/// is then written `x`, as the walk of `.` writes it, not `../../etc/nginx/x`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anchor {
+    /// The folder as the user named it.
+    pub named: PathBuf,
+    /// Its place under the root, relative (`etc/nginx`).
+    pub under_root: PathBuf,
+}
+
+/// `root` joined with `rel` (a path relative to `/`), written through the anchor when
+/// `rel` lies in the anchored folder.
+fn join_under(root: &Path, anchor: Option<&Anchor>, rel: &Path) -> PathBuf {
+    if let Some(a) = anchor {
+        if let Ok(inside) = rel.strip_prefix(&a.under_root) {
+            return crate::source::clean_path_buf(a.named.join(inside));
+        }
+    }
+    crate::source::clean_path_buf(root.join(rel))
 }
 
 /// The path `path` is read from under `root`: an absolute path outside the root that
 /// exists under it (in memory, as `in_memory` says, or on disk) is read from there.
-fn map_under_root(root: Option<&Path>, path: &Path, in_memory: impl Fn(&Path) -> bool) -> PathBuf {
+fn map_under_root(
+    root: Option<&Path>,
+    anchor: Option<&Anchor>,
+    path: &Path,
+    in_memory: impl Fn(&Path) -> bool,
+) -> PathBuf {
     if let Some(root) = root {
         if path.is_absolute() && !path.starts_with(root) {
             let rel: PathBuf = path
                 .components()
                 .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
                 .collect();
-            let candidate = root.join(rel);
+            let candidate = join_under(root, anchor, &rel);
             if in_memory(&candidate) || candidate.exists() {
                 return candidate;
             }
@@ -59,15 +96,88 @@ fn map_under_root(root: Option<&Path>, path: &Path, in_memory: impl Fn(&Path) ->
     path.to_path_buf()
 }
 
+impl StackSource {
+    /// The identity of the file `path` reads on disk (device and inode, symlinks followed),
+    /// or `None` for a text in memory or a file that cannot be read. Two paths with one
+    /// identity are one file, however they were written (a symlink, `..`, absolute).
+    pub fn identity(&self, path: &Path) -> Option<(u64, u64)> {
+        let p = self.map(path);
+        if self.overlay.contains_key(&p) {
+            return None;
+        }
+        disk_identity(&p)
+    }
+}
+
+#[cfg(unix)]
+fn disk_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn disk_identity(_path: &Path) -> Option<(u64, u64)> {
+    None
+}
+
+/// The files a load has reached so far, to skip an input that is one of them.
+///
+/// Paths are compared first (in their clean form); only when an input's path is not among
+/// them are the files' on-disk identities looked at, once per run, so a complete tree whose
+/// inputs are all reached by path costs no extra system call.
+#[derive(Debug, Default)]
+pub struct Reached {
+    paths: crate::model::hash::FastSet<PathBuf>,
+    /// The identities of `paths`, computed on first need and kept up to date after.
+    identities: Option<crate::model::hash::FastSet<(u64, u64)>>,
+}
+
+impl Reached {
+    /// Note a file as reached.
+    pub fn insert(&mut self, source: &StackSource, path: PathBuf) {
+        if let Some(ids) = &mut self.identities {
+            if let Some(id) = source.identity(&path) {
+                ids.insert(id);
+            }
+        }
+        self.paths.insert(path);
+    }
+
+    /// Make room for `n` more files.
+    pub fn reserve(&mut self, n: usize) {
+        self.paths.reserve(n);
+    }
+
+    /// True when `path` names a file already reached, by path or by identity.
+    pub fn contains(&mut self, source: &StackSource, path: &Path) -> bool {
+        if self.paths.contains(path) {
+            return true;
+        }
+        let Some(id) = source.identity(path) else {
+            return false;
+        };
+        let paths = &self.paths;
+        self.identities
+            .get_or_insert_with(|| paths.iter().filter_map(|p| source.identity(p)).collect())
+            .contains(&id)
+    }
+}
+
 /// Opens disk files through a run's root, for the threads that read an include glob's
 /// files ahead of the walk.
 struct RootOpen {
     root: Option<PathBuf>,
+    anchor: Option<Anchor>,
 }
 
 impl SharedOpen for RootOpen {
     fn open(&self, path: &Path) -> io::Result<std::fs::File> {
-        std::fs::File::open(map_under_root(self.root.as_deref(), path, |_| false))
+        std::fs::File::open(map_under_root(
+            self.root.as_deref(),
+            self.anchor.as_ref(),
+            path,
+            |_| false,
+        ))
     }
 }
 
@@ -111,7 +221,7 @@ impl StackSource {
                     .components()
                     .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
                     .collect();
-                let under = root.join(rel);
+                let under = join_under(root, self.anchor.as_ref(), &rel);
                 let base_exists = under
                     .ancestors()
                     .find(|a| !a.as_os_str().to_string_lossy().contains(['*', '?', '[']))
@@ -124,10 +234,14 @@ impl StackSource {
             }
             _ => pattern.to_path_buf(),
         };
+        let mapped = crate::source::clean_path_buf(mapped);
         let Some(p) = mapped.to_str() else {
             return Ok(Vec::new());
         };
-        let mut out: Vec<PathBuf> = crate::fsglob::fs_glob_files(p);
+        let mut out: Vec<PathBuf> = crate::fsglob::fs_glob_files(p)
+            .into_iter()
+            .map(crate::source::clean_path_buf)
+            .collect();
         if let Ok(pat) = glob::Pattern::new(p) {
             for k in self.overlay.keys() {
                 if k.to_str().is_some_and(|s| pat.matches_with(s, options)) && !out.contains(k) {
@@ -172,6 +286,7 @@ impl FileSource for StackSource {
         }
         Some(Arc::new(RootOpen {
             root: self.root.clone(),
+            anchor: self.anchor.clone(),
         }))
     }
 }
@@ -228,6 +343,40 @@ pub fn root_of(path: &Path) -> Option<PathBuf> {
         return Some(path.to_path_buf());
     }
     None
+}
+
+/// The root of a run when the path's own words do not show one but the folder it names
+/// lies inside a copy of a machine (`cd deploy/etc/nginx && gatelint check .`): the
+/// folder above the `etc` of its physical path, written relative to the path (`../..`),
+/// with the anchor that keeps the paths inside it as the user wrote them.
+pub fn root_of_physical(path: &Path) -> Option<(PathBuf, Anchor)> {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    };
+    let physical = std::fs::canonicalize(&dir).ok()?;
+    let comps: Vec<Component> = physical.components().collect();
+    let at = comps.iter().position(|c| c.as_os_str() == "etc")?;
+    // `/etc` itself is the machine, not a copy.
+    if at <= 1 {
+        return None;
+    }
+    let under_root: PathBuf = comps[at..].iter().collect();
+    let mut root = dir.clone();
+    for _ in at..comps.len() {
+        root.push("..");
+    }
+    Some((
+        crate::source::clean_path_buf(root),
+        Anchor {
+            named: crate::source::clean_path_buf(dir),
+            under_root,
+        },
+    ))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub(super) fn lint_root(path: &Path) -> (Workspace, Vec<Diagnostic>) {
         }],
         root: None,
         prefix: None,
+        anchor: None,
     };
     let mut source = StackSource::new(None);
     let ws = Workspace::load(&plan, &mut source);

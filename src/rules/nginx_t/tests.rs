@@ -18,6 +18,7 @@ pub(super) fn lint_dir(path: &Path, config: &Config) -> (Workspace, Vec<Diagnost
         inputs,
         root: None,
         prefix: None,
+        ..Plan::default()
     };
     let mut source = StackSource::new(None);
     let ws = Workspace::load(&plan, &mut source);
@@ -255,6 +256,7 @@ fn corpus_configs_nginx_accepted_raise_no_error() {
             inputs,
             root: None,
             prefix: None,
+            ..Plan::default()
         };
         let mut source = StackSource::new(None);
         let ws = Workspace::load(&plan, &mut source);

@@ -41,6 +41,7 @@ fn fixed_fpm_files(rule: &str, files: &[&ExampleFile]) -> Vec<(String, String)> 
         inputs,
         root: Some(dir.path().to_path_buf()),
         prefix: None,
+        ..Plan::default()
     };
     let mut ws = Workspace::load(&plan, &mut StackSource::new(plan.root.clone()));
     let config = Config {

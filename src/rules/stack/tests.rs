@@ -25,6 +25,7 @@ fn run(rule: &str, files: &[(&str, &str)], mut config: Config) -> (Workspace, Ve
         inputs,
         root: Some(dir.path().to_path_buf()),
         prefix: None,
+        ..Plan::default()
     };
     let ws = Workspace::load(&plan, &mut StackSource::new(plan.root.clone()));
     config.select = Some(vec![rule.to_string()]);
