@@ -47,6 +47,8 @@ pub struct Config {
     pub nginx_extra_directives: Vec<String>,
     /// Rule options: `[rules.<id>]` tables, with the span of each key for error messages.
     pub rules: BTreeMap<String, RuleOptions>,
+    /// The deployment profile (`profile = "debian-12"`; `"none"` for strict).
+    pub profile: Option<String>,
 }
 
 /// The `[rules.<id>]` table of one rule.
@@ -99,6 +101,7 @@ struct RawConfig {
     nginx: RawNginx,
     #[serde(default)]
     rules: BTreeMap<String, Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+    profile: Option<Spanned<String>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -148,6 +151,19 @@ impl Config {
             })
         };
         let fail_on = raw.fail_on.as_ref().map(severity_of).transpose()?;
+        if let Some(p) = &raw.profile {
+            let names = crate::profile::names();
+            if !names.contains(&p.get_ref().as_str()) {
+                return Err(err(
+                    range_of(p.span()),
+                    format!(
+                        "unknown profile \"{}\", expected one of: {}",
+                        p.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
         let mut severity = BTreeMap::new();
         for (id, s) in &raw.severity {
             severity.insert(id.clone(), severity_of(s)?);
@@ -198,6 +214,7 @@ impl Config {
                 container: raw.host.container,
             },
             nginx_version: raw.nginx.version,
+            profile: raw.profile.map(Spanned::into_inner),
             nginx_extra_directives: raw.nginx.extra_directives,
             rules,
         })

@@ -46,7 +46,7 @@ pub fn discover(paths: &[PathBuf], forced: Option<FileKind>) -> (Vec<Input>, Vec
                     .or_else(|| classify_by_name(path))
                     .or_else(|| classify_by_name(&physical_place(path)?))
                     .or_else(|| {
-                        std::fs::read(path)
+                        crate::source::read_config(path)
                             .ok()
                             .and_then(|t| classify_by_content(&t))
                     });

@@ -14,6 +14,7 @@ pub mod fsglob;
 pub mod machine;
 pub mod model;
 pub mod output;
+pub mod profile;
 pub mod rules;
 pub mod source;
 pub mod suppress;

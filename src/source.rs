@@ -203,14 +203,7 @@ impl SourceFile {
 
     /// Read a file from disk; files over 4 GiB are refused because offsets are 32-bit.
     pub fn read(path: &Path) -> std::io::Result<Self> {
-        let text = std::fs::read(path)?;
-        if text.len() > u32::MAX as usize {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "file is larger than 4 GiB",
-            ));
-        }
-        Ok(SourceFile::new(path, text))
+        Ok(SourceFile::new(path, read_config(path)?))
     }
 
     /// The line index, built on first use.
@@ -260,6 +253,121 @@ pub fn clean_path_buf(path: PathBuf) -> PathBuf {
     } else {
         clean_path(&path).to_path_buf()
     }
+}
+
+/// The largest file a run reads unless `--max-file-size` says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+
+static MAX_FILE_SIZE: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_MAX_FILE_SIZE);
+
+/// Set the largest file a run reads (`--max-file-size`); offsets are 32-bit, so the cap
+/// never goes past 4 GiB.
+pub fn set_max_file_size(bytes: u64) {
+    MAX_FILE_SIZE.store(
+        bytes.min(u32::MAX as u64),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// The largest file a run reads.
+pub fn max_file_size() -> u64 {
+    MAX_FILE_SIZE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Open a configuration file for reading, without waiting on a FIFO (`O_NONBLOCK`: the
+/// open returns at once, and [`check_readable`] then refuses it).
+pub fn open_config(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    o.open(path)
+}
+
+fn refused(why: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, why)
+}
+
+/// What may be read as configuration: a regular file within [`max_file_size`], not on
+/// `/proc` or `/sys` (their files hold the process's environment, secrets and endless
+/// streams, never configuration). Returns the file's size.
+pub fn check_readable(file: &std::fs::File) -> std::io::Result<u64> {
+    let meta = file.metadata()?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            let what = if ft.is_fifo() {
+                "a FIFO"
+            } else if ft.is_char_device() || ft.is_block_device() {
+                "a device"
+            } else if ft.is_socket() {
+                "a socket"
+            } else if ft.is_dir() {
+                "a folder"
+            } else {
+                "a special file"
+            };
+            return Err(refused(format!("{what}, not a regular file")));
+        }
+        #[cfg(not(unix))]
+        return Err(refused("not a regular file".into()));
+    }
+    let len = meta.len();
+    // Files of /proc report a size of 0 and those of /sys one page: only such sizes are
+    // worth asking the file system about.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if len == 0 || len == 4096 {
+        if let Ok(fs) = rustix::fs::fstatfs(file) {
+            const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+            const SYSFS_MAGIC: i64 = 0x6265_6572;
+            // `f_type`'s integer type differs between platforms.
+            #[allow(clippy::unnecessary_cast)]
+            let kind = fs.f_type as i64;
+            if kind == PROC_SUPER_MAGIC || kind == SYSFS_MAGIC {
+                return Err(refused(
+                    "a file of /proc or /sys, which is never read as configuration".into(),
+                ));
+            }
+        }
+    }
+    let cap = max_file_size();
+    if len > cap {
+        return Err(refused(format!(
+            "{len} bytes, more than the limit of {cap} bytes (--max-file-size)"
+        )));
+    }
+    Ok(len)
+}
+
+/// Read a configuration file whole, under the rules of [`check_readable`]; a file that
+/// grows past the cap while it is read is refused too.
+pub fn read_config(path: &Path) -> std::io::Result<Vec<u8>> {
+    let file = open_config(path)?;
+    let mut buf = Vec::new();
+    read_checked(file, &mut buf)?;
+    Ok(buf)
+}
+
+/// Read an opened file into `buf` (cleared first) under the rules of [`check_readable`].
+pub fn read_checked(file: std::fs::File, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::Read;
+    let len = check_readable(&file)?;
+    let cap = max_file_size();
+    buf.clear();
+    buf.reserve(len as usize);
+    file.take(cap + 1).read_to_end(buf)?;
+    if buf.len() as u64 > cap {
+        return Err(refused(format!(
+            "more than the limit of {cap} bytes (--max-file-size)"
+        )));
+    }
+    Ok(())
 }
 
 /// Index of a file in a [`Files`] store.
@@ -374,6 +482,33 @@ mod tests {
         assert_eq!(count_scalars(b"a\xff\xfeb"), 4);
         assert_eq!(count_scalars("żółw".as_bytes()), 4);
         assert_eq!(count_scalars(b"\xe2\x82"), 1);
+    }
+
+    #[test]
+    fn only_regular_files_within_the_cap_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.conf");
+        std::fs::write(&f, b"events {}\n").unwrap();
+        assert_eq!(read_config(&f).unwrap(), b"events {}\n");
+        let e = read_config(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("a folder"), "{e}");
+        #[cfg(target_os = "linux")]
+        {
+            let e = read_config(Path::new("/dev/zero")).unwrap_err();
+            assert!(e.to_string().contains("a device"), "{e}");
+            let e = read_config(Path::new("/proc/self/environ")).unwrap_err();
+            assert!(e.to_string().contains("/proc"), "{e}");
+            let fifo = dir.path().join("fifo");
+            rustix::fs::mkfifoat(
+                rustix::fs::CWD,
+                &fifo,
+                rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            )
+            .unwrap();
+            // Returns at once instead of waiting for a writer.
+            let e = read_config(&fifo).unwrap_err();
+            assert!(e.to_string().contains("a FIFO"), "{e}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use super::{KindArg, EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK};
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::discover::{self, Input};
-use crate::output::{write_report, OutputFormat, Report, RuleMeta};
+use crate::output::{write_report, OutputFormat, Report, RuleMeta, RunContext, StockUse};
 use crate::source::{FileKind, SourceFile};
 use crate::workspace::source::{root_of, root_of_physical};
 use crate::workspace::{lint, Plan, Workspace};
@@ -119,6 +119,21 @@ pub fn run(
         plan.inputs.extend(inputs);
     }
 
+    if let Some(size) = &args.max_file_size {
+        match crate::config::parse_size(size) {
+            Some(n) => crate::source::set_max_file_size(n),
+            None => {
+                let _ = writeln!(
+                    err,
+                    "error: invalid --max-file-size \"{size}\", expected bytes or a size such as 64M"
+                );
+                return EXIT_FAILURE;
+            }
+        }
+    }
+    let chosen = choose_profile(args, &config, &plan, &disk);
+    plan.profile = chosen.and_then(|(p, _)| p);
+    plan.live = plan.root.is_none() && !disk.is_empty() && disk.iter().all(|p| is_live(p));
     let mut source = plan.source();
     let mut ws = Workspace::load(&plan, &mut source);
     for e in &ws.errors {
@@ -183,6 +198,7 @@ pub fn run(
                 file_kinds: &ws.kinds,
                 diagnostics: &outcome.diagnostics,
                 rules: &rules,
+                context: None,
             };
             let _ = write_report(OutputFormat::Short, &report, err, false);
             return if failed {
@@ -220,11 +236,25 @@ pub fn run(
     }
 
     let rules: Vec<RuleMeta> = crate::rules::registry().iter().map(|r| *r.meta()).collect();
+    let context = RunContext {
+        profile: plan.profile.map(|p| p.name),
+        profile_chosen: chosen.map(|(_, c)| c),
+        root: plan.root.as_ref().map(|r| r.display().to_string()),
+        stock_files: ws
+            .stock
+            .iter()
+            .map(|(id, stock)| StockUse {
+                path: ws.files.get(*id).display_path(),
+                stock,
+            })
+            .collect(),
+    };
     let report = Report {
         files: &ws.files,
         file_kinds: &ws.kinds,
         diagnostics: &diagnostics,
         rules: &rules,
+        context: Some(&context),
     };
     // One write for the whole report instead of one per line (stdout is line-buffered
     // and a large site's report has thousands of lines); the flush is part of writing it.
@@ -245,6 +275,42 @@ pub fn run(
     };
     super::release(ws);
     code
+}
+
+/// The run's profile and how it was chosen: `--profile`, then `gatelint.toml`, then what
+/// the tree shows, then [`crate::profile::DEFAULT`]. `Some((None, Named))` is `none`;
+/// `None` when the run reads only the live machine (no profile applies there).
+fn choose_profile(
+    args: &CheckArgs,
+    config: &Config,
+    plan: &Plan,
+    disk: &[PathBuf],
+) -> Option<(
+    Option<&'static crate::profile::Profile>,
+    crate::profile::Chosen,
+)> {
+    use crate::profile::{by_name, detect, Chosen, DEFAULT};
+    if let Some(name) = args.profile.as_ref().or(config.profile.as_ref()) {
+        return Some((by_name(name), Chosen::Named));
+    }
+    if plan.root.is_none() && !disk.is_empty() && disk.iter().all(|p| is_live(p)) {
+        return None;
+    }
+    let tops = plan.root.iter().chain(disk.iter().filter(|p| p.is_dir()));
+    for top in tops {
+        if let Some(p) = detect(top) {
+            return Some((Some(p), Chosen::Detected));
+        }
+    }
+    Some((by_name(DEFAULT), Chosen::Default))
+}
+
+/// True when `path` is a folder or file of the machine's own configuration (`/etc/…`,
+/// `/usr/local/etc/…`), not a copy of it.
+fn is_live(path: &Path) -> bool {
+    std::fs::canonicalize(path).is_ok_and(|p| {
+        p.starts_with("/etc") || p.starts_with("/usr/local/etc") || p.starts_with("/opt")
+    })
 }
 
 /// True when a finding is at or above the failure threshold.

@@ -63,4 +63,13 @@ pub struct CheckArgs {
     /// The nginx prefix that relative includes resolve against.
     #[arg(long, value_name = "DIR")]
     pub prefix: Option<PathBuf>,
+    /// The deployment profile: which distribution's stock files (fastcgi_params,
+    /// mime.types, …) stand in for those the tree lacks; `none` for none (default: read
+    /// from the tree, else debian-12).
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::PossibleValuesParser::new(crate::profile::names()))]
+    pub profile: Option<String>,
+    /// The largest file read, in bytes or with a unit (64M); larger files are reported
+    /// and not read.
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
 }

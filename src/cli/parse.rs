@@ -19,7 +19,7 @@ fn guess_kind(path: &Path) -> KindArg {
     use crate::discover::{classify_by_content, classify_by_name};
     use crate::source::FileKind;
     let kind = classify_by_name(path).or_else(|| {
-        std::fs::read(path)
+        crate::source::read_config(path)
             .ok()
             .and_then(|t| classify_by_content(&t))
     });

@@ -138,6 +138,9 @@ pub struct PhpIni {
     pub errors: Vec<(FileId, IniSyntaxError)>,
     /// Which defaults apply.
     pub sapi: Option<Sapi>,
+    /// Keys whose last value takes a `${VAR}` from the server's environment: their value
+    /// is not known here, so neither it nor the default is reported as the effective one.
+    unknown: std::collections::BTreeSet<String>,
 }
 
 struct StackEnv<'a> {
@@ -245,6 +248,11 @@ impl PhpIni {
                     {
                         self.extensions.push(setting);
                     } else if e.index.is_none() {
+                        if e.value.uses_env {
+                            self.unknown.insert(key.clone());
+                        } else {
+                            self.unknown.remove(&key);
+                        }
                         self.values.insert(key, setting);
                     }
                 }
@@ -269,6 +277,9 @@ impl PhpIni {
                 });
             }
         }
+        if self.unknown.contains(key) {
+            return None;
+        }
         if let Some(s) = self.values.get(key) {
             return Some(s.clone());
         }
@@ -282,9 +293,14 @@ impl PhpIni {
         })
     }
 
-    /// Every key the files set, with its effective setting.
+    /// Every key the files set, with its last setting (a `${VAR}` one included).
     pub fn iter(&self) -> impl Iterator<Item = (&String, &Setting)> {
         self.values.iter()
+    }
+
+    /// True when the last value of `key` takes a `${VAR}` from the server's environment.
+    pub fn is_unknown(&self, key: &str) -> bool {
+        self.unknown.contains(key)
     }
 
     /// The settings a pool's workers run with: this stack plus the pool's defines.

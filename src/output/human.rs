@@ -1,6 +1,6 @@
 //! The human format: miette's graphical reports with source snippets, then a summary.
 
-use super::{plural, Report};
+use super::{plural, Report, RunContext};
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::source::{FileId, LineIndex, TextRange};
 use miette::{
@@ -87,6 +87,9 @@ pub(super) fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
             .map_err(|_| io::Error::other("could not format a diagnostic"))?;
         out.write_all(text.as_bytes())?;
         writeln!(out)?;
+    }
+    if let Some(line) = report.context.and_then(RunContext::describe) {
+        writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", summary_line(report))
 }

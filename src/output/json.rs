@@ -21,6 +21,8 @@ struct Document {
     files: Vec<File>,
     diagnostics: Vec<JsonDiagnostic>,
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    context: Option<super::RunContext>,
 }
 
 #[derive(Serialize)]
@@ -130,6 +132,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             .collect(),
         diagnostics,
         summary: report.summary(),
+        context: report.context.cloned(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

@@ -46,6 +46,60 @@ pub struct Report<'a> {
     pub diagnostics: &'a [Diagnostic],
     /// Every registered rule.
     pub rules: &'a [RuleMeta],
+    /// What the run assumed about the deployment, when it assumed anything.
+    pub context: Option<&'a RunContext>,
+}
+
+/// What a run assumed: the deployment profile, the folder standing for `/`, and the stock
+/// files that stood in for files the tree lacks. Reported once, so a finding (or its
+/// absence) can be traced to an assumption.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunContext {
+    /// The profile's name; `None` for `none`.
+    pub profile: Option<&'static str>,
+    /// How the profile was chosen.
+    pub profile_chosen: Option<crate::profile::Chosen>,
+    /// The folder that stands for `/` (a copy of a machine), as the user named it.
+    pub root: Option<String>,
+    /// The stock files read in place of files the tree lacks.
+    pub stock_files: Vec<StockUse>,
+}
+
+/// One stock file a run read.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StockUse {
+    /// The path the configuration asked for.
+    pub path: String,
+    /// The profile's file read in its place (its path on the machine).
+    pub stock: &'static str,
+}
+
+impl RunContext {
+    /// One line for people: `assumed: profile debian-12 (detected), …`; `None` when the
+    /// run assumed nothing worth saying.
+    pub fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(p) = self.profile {
+            let how = match self.profile_chosen {
+                Some(crate::profile::Chosen::Named) => "named",
+                Some(crate::profile::Chosen::Detected) => "detected from the tree",
+                _ => "the default; set it with --profile",
+            };
+            parts.push(format!("profile {p} ({how})"));
+        }
+        if let Some(r) = &self.root {
+            parts.push(format!("`{r}` stands for /"));
+        }
+        if !self.stock_files.is_empty() {
+            let names: Vec<&str> = self.stock_files.iter().map(|s| s.stock).collect();
+            parts.push(format!(
+                "stock {} read for what the tree lacks: {}",
+                if names.len() == 1 { "file" } else { "files" },
+                names.join(", ")
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("assumed: {}", parts.join("; ")))
+    }
 }
 
 /// The counts every format ends with.

@@ -56,6 +56,7 @@ impl Fixture {
             file_kinds: &self.kinds,
             diagnostics: &self.diagnostics,
             rules: RULES,
+            context: None,
         }
     }
 }
@@ -258,6 +259,7 @@ fn json_output_matches_the_published_schema() {
         file_kinds: &[],
         diagnostics: &[],
         rules: RULES,
+        context: None,
     };
     let mut out = Vec::new();
     write_report(OutputFormat::Json, &empty, &mut out, false).unwrap();
@@ -499,6 +501,7 @@ fn odd_inputs_render_in_every_format() {
         file_kinds: &kinds,
         diagnostics: &diagnostics,
         rules: &[],
+        context: None,
     };
     for format in [
         OutputFormat::Human,
@@ -586,6 +589,7 @@ fn human_snippets_far_into_a_file_show_the_right_lines() {
         file_kinds: &kinds,
         diagnostics: &diagnostics,
         rules: &[],
+        context: None,
     };
     let mut out = Vec::new();
     write_report(OutputFormat::Human, &report, &mut out, false).unwrap();
@@ -617,6 +621,7 @@ fn an_empty_report_says_so_in_every_format() {
         file_kinds: &kinds,
         diagnostics: &[],
         rules: RULES,
+        context: None,
     };
     let run = |format| {
         let mut out = Vec::new();

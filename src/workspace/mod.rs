@@ -49,13 +49,20 @@ pub struct Plan {
     pub prefix: Option<PathBuf>,
     /// Where the folder the user named sits under `root` (see [`source::Anchor`]).
     pub anchor: Option<source::Anchor>,
+    /// The deployment profile whose stock files stand in for those the tree lacks.
+    pub profile: Option<&'static crate::profile::Profile>,
+    /// True when the inputs are the machine's own folders (no stock file stands in).
+    pub live: bool,
 }
 
 impl Plan {
-    /// The file source this plan reads through: its root and anchor, nothing in memory.
+    /// The file source this plan reads through: its root, anchor and profile, nothing in
+    /// memory.
     pub fn source(&self) -> StackSource {
         let mut s = StackSource::new(self.root.clone());
         s.anchor = self.anchor.clone();
+        s.profile = self.profile;
+        s.live = self.live;
         s
     }
 }
@@ -75,6 +82,9 @@ pub struct Workspace {
     pub errors: Vec<LoadError>,
     /// Files with at least one syntax error (never written by `--fix`).
     pub broken: HashSet<FileId>,
+    /// Stock files of the profile read in place of files the tree lacks, with the path
+    /// of each on the machine: never reported on, never written.
+    pub stock: Vec<(FileId, &'static str)>,
 }
 
 impl Workspace {
@@ -116,7 +126,8 @@ impl Workspace {
             if reached.contains(source, &display) {
                 continue;
             }
-            let ids = nginx_load::load_fragment(&mut ws, source, &input.path);
+            let ids =
+                nginx_load::load_fragment(&mut ws, source, &input.path, plan.prefix.as_deref());
             for id in ids {
                 reached.insert(source, ws.files.get(id).path.clone());
             }
@@ -127,7 +138,17 @@ impl Workspace {
             .filter(|i| i.kind != FileKind::Nginx)
             .collect();
         php_load::load_php_side(&mut ws, source, &php);
+        for (path, stock) in source.stock_used() {
+            if let Some(id) = ws.files.find(&path) {
+                ws.stock.push((id, stock));
+            }
+        }
         ws
+    }
+
+    /// True when `file` is a stock file of the profile, not one of the tree's.
+    pub fn is_stock(&self, file: FileId) -> bool {
+        self.stock.iter().any(|(f, _)| *f == file)
     }
 
     /// Note the kind of a file another loader added to the store.
@@ -207,18 +228,22 @@ impl Workspace {
 
 /// True when an nginx input is a main file rather than a fragment: named `nginx.conf`, or
 /// holding a top-level `events`, `http`, `stream` or `mail` block.
+///
+/// A file named `nginx.conf` whose top level holds `server`, `upstream` or `location` is a
+/// fragment all the same: packages ship vhosts under that name (`/etc/mailman3/nginx.conf`).
 fn is_nginx_root(source: &mut StackSource, path: &Path) -> bool {
-    if path.file_name().is_some_and(|n| n == "nginx.conf") {
-        return true;
-    }
     let Ok(text) = crate::syntax::nginx::FileSource::read(source, path) else {
         return true;
     };
     let tree = crate::syntax::nginx::parse(&text);
-    let is_root = tree
-        .roots(&text)
-        .any(|d| ["events", "http", "stream", "mail"].iter().any(|n| d.is(n)));
-    is_root
+    let mut fragment = false;
+    for d in tree.roots(&text) {
+        if ["events", "http", "stream", "mail"].iter().any(|n| d.is(n)) {
+            return true;
+        }
+        fragment |= ["server", "upstream", "location"].iter().any(|n| d.is(n));
+    }
+    path.file_name().is_some_and(|n| n == "nginx.conf") && !fragment
 }
 
 /// Run every enabled rule over the workspace and drop the findings that suppression
@@ -229,6 +254,10 @@ pub fn lint(ws: &Workspace, config: &crate::config::Config) -> Vec<crate::diagno
     // The rules' shared tables (the nginx -t walk, the pass sites, …) are not needed once
     // the findings are made.
     crate::cli::release(cx);
+    // Findings in a stock file are the package's, not the tree's: the tree cannot fix them.
+    if !ws.stock.is_empty() {
+        diags.retain(|d| !ws.is_stock(d.file));
+    }
     diags.retain(|d| {
         d.rule == "invalid-suppression"
             || !ws
@@ -270,10 +299,13 @@ pub fn fix(
         .iter()
         .map(|(id, k)| (ws.files.get(*id).path.clone(), *k))
         .collect();
+    // Neither a file with a syntax error nor a stock file is ever written.
     let broken: HashSet<PathBuf> = ws
         .broken
         .iter()
-        .map(|id| ws.files.get(*id).path.clone())
+        .copied()
+        .chain(ws.stock.iter().map(|(id, _)| *id))
+        .map(|id| ws.files.get(id).path.clone())
         .collect();
     let reparses = move |f: &SourceFile| -> bool {
         !broken.contains(&f.path) && kinds.get(&f.path).is_some_and(|k| parses(*k, f))

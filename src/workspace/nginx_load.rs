@@ -9,7 +9,7 @@ use crate::model::nginx::{
 };
 use crate::source::{FileId, FileKind, Files, SourceFile};
 use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile, WalkOptions};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Expansion stops past this many directives in one model: a file that includes another
@@ -35,6 +35,17 @@ pub fn load_root(
     source: &mut StackSource,
     main: &Path,
     prefix: Option<&Path>,
+) -> Vec<FileId> {
+    load_as(ws, source, main, prefix, BlockKind::Main)
+}
+
+/// Load `main` with its includes, its top level being a block of `kind`.
+fn load_as(
+    ws: &mut Workspace,
+    source: &mut StackSource,
+    main: &Path,
+    prefix: Option<&Path>,
+    kind: BlockKind,
 ) -> Vec<FileId> {
     let mut raw: Vec<VisitedFile> = Vec::new();
     // The model reads directives only: the token streams need not be kept.
@@ -142,14 +153,7 @@ pub fn load_root(
         let expected = expanded_count(&visited, &result.includes);
         model.directives.reserve(expected.min(MAX_MODEL_DIRECTIVES));
         if let Some(Some(root)) = visited.first() {
-            build_model(
-                &mut model,
-                &ws.files,
-                &visited,
-                &targets,
-                root,
-                BlockKind::Main,
-            );
+            build_model(&mut model, &ws.files, &visited, &targets, root, kind);
         }
         ws.stack.nginx = model;
     }
@@ -205,9 +209,15 @@ fn expanded_count(
     total.first().copied().flatten().unwrap_or(0)
 }
 
-/// Load a fragment that no root included, in the context its top-level directives imply.
-pub fn load_fragment(ws: &mut Workspace, source: &mut StackSource, path: &Path) -> Vec<FileId> {
-    // Parse once to see what the fragment holds, then load it as a root of that kind.
+/// Load a fragment that no root included, in the context its content implies (or its
+/// `# gatelint: context …` comment names), with relative includes resolved against the
+/// prefix its place implies (see [`fragment_prefix`]) unless one is given.
+pub fn load_fragment(
+    ws: &mut Workspace,
+    source: &mut StackSource,
+    path: &Path,
+    prefix: Option<&Path>,
+) -> Vec<FileId> {
     let text = match crate::syntax::nginx::FileSource::read(source, path) {
         Ok(t) => t,
         Err(e) => {
@@ -218,44 +228,170 @@ pub fn load_fragment(ws: &mut Workspace, source: &mut StackSource, path: &Path) 
             return Vec::new();
         }
     };
-    let tree = crate::syntax::nginx::parse(&text);
-    let kind = implied_context(&tree, &text);
-    let before = ws.stack.nginx.roots.len();
-    let ids = load_root(ws, source, path, None);
-    // Re-type the main block the load created.
-    if let Some(&root) = ws.stack.nginx.roots.get(before) {
-        ws.stack.nginx.blocks[root.0 as usize].kind = kind;
-    }
-    ids
+    let prefix = prefix
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| fragment_prefix(source, path));
+    let kind = match declared_context(&text) {
+        Some(k) => k,
+        None => {
+            let mut seen = Vec::new();
+            implied_context(source, &prefix, path, &text, &mut seen, 0).unwrap_or(BlockKind::Http)
+        }
+    };
+    load_as(ws, source, path, Some(&prefix), kind)
 }
 
-/// The block kind a fragment's top-level directives belong in.
-fn implied_context(tree: &NginxTree, text: &[u8]) -> BlockKind {
-    let names: Vec<String> = tree.roots(text).map(|d| d.name().into_owned()).collect();
-    let has = |n: &[&str]| names.iter().any(|x| n.contains(&x.as_str()));
-    if has(&[
-        "http",
-        "events",
-        "stream",
-        "mail",
-        "worker_processes",
-        "user",
-    ]) {
-        BlockKind::Main
-    } else if has(&[
-        "server",
-        "upstream",
-        "map",
-        "log_format",
-        "geo",
-        "limit_req_zone",
-    ]) {
-        BlockKind::Http
-    } else if has(&["location", "listen", "server_name"]) {
-        BlockKind::Server
-    } else {
-        BlockKind::Location
+/// Folders whose files nginx's main file includes: their parent is the prefix that the
+/// files' relative includes (`include fastcgi_params;`) are resolved against.
+const LAYOUT_FOLDERS: [&str; 12] = [
+    "conf.d",
+    "sites-available",
+    "sites-enabled",
+    "snippets",
+    "modules-available",
+    "modules-enabled",
+    "http.d",
+    "stream.d",
+    "vhosts.d",
+    "vhosts",
+    "servers",
+    "default.d",
+];
+
+/// The nginx prefix for a fragment, as nginx would have it (the folder of its main file):
+/// the nearest folder above it that holds an `nginx.conf`; else the folder above the
+/// nearest layout folder it sits in (`deploy/nginx/conf.d/x` → `deploy/nginx`); else the
+/// nearest folder named `nginx`; else the fragment's own folder.
+pub fn fragment_prefix(source: &StackSource, path: &Path) -> PathBuf {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let ancestors = || dir.ancestors().filter(|a| !a.as_os_str().is_empty());
+    let has_main = |a: &Path| source.check_path(&a.join("nginx.conf")).is_ok();
+    if let Some(a) = ancestors().find(|a| has_main(a)) {
+        return a.to_path_buf();
     }
+    if dir.as_os_str().is_empty() && has_main(Path::new(".")) {
+        return PathBuf::new();
+    }
+    // In a copy of a machine without its main file, the packaged one stands there.
+    if source.root.is_some() {
+        let prefix = source.profile.map_or("/etc/nginx", |p| p.nginx_prefix);
+        return source.map(Path::new(prefix));
+    }
+    for a in ancestors() {
+        if a.file_name()
+            .is_some_and(|n| LAYOUT_FOLDERS.iter().any(|l| n == *l))
+        {
+            return a.parent().unwrap_or(Path::new("")).to_path_buf();
+        }
+    }
+    if let Some(a) = ancestors().find(|a| a.file_name().is_some_and(|n| n == "nginx")) {
+        return a.to_path_buf();
+    }
+    dir.to_path_buf()
+}
+
+/// The context a `# gatelint: context http,server` comment names: the nesting of blocks
+/// the fragment is written for, innermost last.
+fn declared_context(text: &[u8]) -> Option<BlockKind> {
+    for line in text.split(|b| *b == b'\n') {
+        let l = String::from_utf8_lossy(line);
+        let Some(rest) = l.trim().strip_prefix('#') else {
+            continue;
+        };
+        let Some(list) = rest.trim().strip_prefix("gatelint:") else {
+            continue;
+        };
+        let Some(list) = list.trim().strip_prefix("context") else {
+            continue;
+        };
+        let last = list.split(',').map(str::trim).rfind(|s| !s.is_empty())?;
+        return Some(match last {
+            "main" => BlockKind::Main,
+            "events" => BlockKind::Events,
+            "http" => BlockKind::Http,
+            "server" => BlockKind::Server,
+            "location" => BlockKind::Location,
+            "upstream" => BlockKind::Upstream,
+            "stream" => BlockKind::Stream,
+            "mail" => BlockKind::Mail,
+            _ => return None,
+        });
+    }
+    None
+}
+
+/// How deep [`implied_context`] follows a fragment's includes.
+const MAX_IMPLIED_DEPTH: usize = 8;
+
+/// The outermost context of main, http, server and location in which every top-level
+/// directive of a fragment is allowed (an `include` asks for what its files ask for);
+/// when none allows them all, the one that allows most. `None` when the fragment says
+/// nothing (only comments, unknown directives or includes of nothing).
+fn implied_context(
+    source: &mut StackSource,
+    prefix: &Path,
+    path: &Path,
+    text: &[u8],
+    seen: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Option<BlockKind> {
+    use crate::model::nginx_directives::{lookup, Context};
+    const ORDER: [(Context, BlockKind); 4] = [
+        (Context::Main, BlockKind::Main),
+        (Context::Http, BlockKind::Http),
+        (Context::Server, BlockKind::Server),
+        (Context::Location, BlockKind::Location),
+    ];
+    let mut masks: Vec<u32> = Vec::new();
+    let tree = crate::syntax::nginx::parse(text);
+    seen.push(path.to_path_buf());
+    for d in tree.roots(text) {
+        let name = d.name();
+        if name == "include" {
+            if depth >= MAX_IMPLIED_DEPTH {
+                continue;
+            }
+            let Some(arg) = d.arg(0) else { continue };
+            let pattern = arg.value();
+            let resolved = crate::syntax::nginx::include::join_prefix(prefix, &pattern);
+            let files = if crate::syntax::nginx::include::has_glob_magic(&pattern) {
+                source.glob_paths(&resolved).unwrap_or_default()
+            } else {
+                vec![resolved]
+            };
+            for f in files {
+                let f = source.map(&f);
+                if seen.contains(&f) {
+                    continue;
+                }
+                let Ok(t) = crate::syntax::nginx::FileSource::read(source, &f) else {
+                    continue;
+                };
+                if let Some(k) = implied_context(source, prefix, &f, &t, seen, depth + 1) {
+                    if let Some((c, _)) = ORDER.iter().find(|(_, b)| *b == k) {
+                        masks.push(c.bit());
+                    }
+                }
+            }
+            continue;
+        }
+        let specs = lookup(&name);
+        if specs.is_empty() {
+            continue;
+        }
+        masks.push(specs.iter().fold(0, |m, s| m | s.contexts));
+    }
+    if masks.is_empty() {
+        return None;
+    }
+    let allowed = |c: Context| masks.iter().filter(|m| *m & c.bit() != 0).count();
+    if let Some((_, k)) = ORDER.iter().find(|(c, _)| allowed(*c) == masks.len()) {
+        return Some(*k);
+    }
+    ORDER
+        .iter()
+        .max_by_key(|(c, _)| allowed(*c))
+        .map(|(_, k)| *k)
 }
 
 /// One level of the expansion: the directives of `iter` go into `block`.

@@ -23,6 +23,13 @@ pub struct StackSource {
     pub anchor: Option<Anchor>,
     /// Texts that take the place of files on disk, by path (after root mapping).
     pub overlay: HashMap<PathBuf, Vec<u8>>,
+    /// The deployment profile whose stock files stand in for those the tree lacks.
+    pub profile: Option<&'static crate::profile::Profile>,
+    /// True when the inputs are the machine's own folders (`/etc/nginx`): a missing file
+    /// is missing then, and no stock file stands in for it.
+    pub live: bool,
+    /// The paths a stock file was read for, with that file.
+    stock_used: std::sync::Mutex<std::collections::BTreeMap<PathBuf, &'static str>>,
     /// The disk, which opens the files an include glob announces ahead of their reads.
     disk: FsSource,
 }
@@ -34,6 +41,9 @@ impl StackSource {
             root,
             anchor: None,
             overlay: HashMap::new(),
+            profile: None,
+            live: false,
+            stock_used: Default::default(),
             disk: FsSource::new(),
         }
     }
@@ -46,8 +56,51 @@ impl StackSource {
             self.root.as_deref(),
             self.anchor.as_ref(),
             path,
-            |p| self.overlay.contains_key(p),
         ))
+    }
+
+    /// The stock file of the run's profile that stands for `mapped` (a path as
+    /// [`Self::map`] gives it, missing from the tree): inside a copy of a machine, the file
+    /// at the same place on the machine; outside one, a file whose place below the nginx
+    /// prefix ends the path. Never on the live machine.
+    pub fn stock_for(&self, mapped: &Path) -> Option<&'static crate::profile::StockFile> {
+        let profile = self.profile?;
+        if self.live {
+            return None;
+        }
+        match &self.root {
+            Some(root) => {
+                let machine = crate::profile::machine_path(root, mapped)
+                    .or_else(|| mapped.is_absolute().then(|| mapped.to_path_buf()))?;
+                profile.file(&machine)
+            }
+            None if mapped.is_absolute() => profile.file(mapped),
+            None => profile.file_ending(mapped),
+        }
+    }
+
+    /// The text of `mapped` from the profile when the disk said it is not there.
+    fn or_stock(&self, mapped: &Path, e: io::Error) -> io::Result<Vec<u8>> {
+        if e.kind() != io::ErrorKind::NotFound {
+            return Err(e);
+        }
+        match self.stock_for(mapped) {
+            Some(s) => {
+                if let Ok(mut used) = self.stock_used.lock() {
+                    used.insert(mapped.to_path_buf(), s.path);
+                }
+                Ok(s.text.to_vec())
+            }
+            None => Err(e),
+        }
+    }
+
+    /// The paths a stock file was read for, with the stock file's machine path.
+    pub fn stock_used(&self) -> Vec<(PathBuf, &'static str)> {
+        self.stock_used
+            .lock()
+            .map(|m| m.iter().map(|(p, s)| (p.clone(), *s)).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -73,24 +126,17 @@ fn join_under(root: &Path, anchor: Option<&Anchor>, rel: &Path) -> PathBuf {
     crate::source::clean_path_buf(root.join(rel))
 }
 
-/// The path `path` is read from under `root`: an absolute path outside the root that
-/// exists under it (in memory, as `in_memory` says, or on disk) is read from there.
-fn map_under_root(
-    root: Option<&Path>,
-    anchor: Option<&Anchor>,
-    path: &Path,
-    in_memory: impl Fn(&Path) -> bool,
-) -> PathBuf {
+/// The path `path` is read from under `root`: an absolute path outside the root is read
+/// from inside it, never from the machine the run is on (a copy that lacks a file lacks
+/// it; the profile's stock file may stand in, see [`StackSource::stock_for`]).
+fn map_under_root(root: Option<&Path>, anchor: Option<&Anchor>, path: &Path) -> PathBuf {
     if let Some(root) = root {
         if path.is_absolute() && !path.starts_with(root) {
             let rel: PathBuf = path
                 .components()
                 .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
                 .collect();
-            let candidate = join_under(root, anchor, &rel);
-            if in_memory(&candidate) || candidate.exists() {
-                return candidate;
-            }
+            return join_under(root, anchor, &rel);
         }
     }
     path.to_path_buf()
@@ -172,11 +218,10 @@ struct RootOpen {
 
 impl SharedOpen for RootOpen {
     fn open(&self, path: &Path) -> io::Result<std::fs::File> {
-        std::fs::File::open(map_under_root(
+        crate::source::open_config(&map_under_root(
             self.root.as_deref(),
             self.anchor.as_ref(),
             path,
-            |_| false,
         ))
     }
 }
@@ -188,27 +233,22 @@ impl StackSource {
         if self.overlay.contains_key(&p) {
             return Ok(());
         }
-        std::fs::File::open(&p).map(|_| ())
+        let opened = crate::source::open_config(&p);
+        match opened.and_then(|f| crate::source::check_readable(&f)) {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.stock_for(&p).is_some() => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
-    /// Read a file (overlay first, then disk), through the root.
+    /// Read a file (overlay first, then disk, then the profile's stock files), through the
+    /// root.
     pub fn read_path(&self, path: &Path) -> io::Result<Vec<u8>> {
         let p = self.map(path);
         if let Some(t) = self.overlay.get(&p) {
             return Ok(t.clone());
         }
-        use std::io::Read;
-        let mut f = std::fs::File::open(&p)?;
-        let len = f.metadata()?.len();
-        if len > u32::MAX as u64 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "file is larger than 4 GiB",
-            ));
-        }
-        let mut buf = Vec::with_capacity(len as usize);
-        f.read_to_end(&mut buf)?;
-        Ok(buf)
+        crate::source::read_config(&p).or_else(|e| self.or_stock(&p, e))
     }
 
     /// The files (not folders) matching a glob pattern, through the root, overlay included.
@@ -221,16 +261,7 @@ impl StackSource {
                     .components()
                     .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
                     .collect();
-                let under = join_under(root, self.anchor.as_ref(), &rel);
-                let base_exists = under
-                    .ancestors()
-                    .find(|a| !a.as_os_str().to_string_lossy().contains(['*', '?', '[']))
-                    .is_some_and(|a| a.exists());
-                if base_exists {
-                    under
-                } else {
-                    pattern.to_path_buf()
-                }
+                join_under(root, self.anchor.as_ref(), &rel)
             }
             _ => pattern.to_path_buf(),
         };
@@ -262,7 +293,7 @@ impl FileSource for StackSource {
         let p = self.map(path);
         match self.overlay.get(&p) {
             Some(t) => Ok(t.clone()),
-            None => self.disk.read(&p),
+            None => self.disk.read(&p).or_else(|e| self.or_stock(&p, e)),
         }
     }
 
@@ -322,24 +353,44 @@ impl crate::model::fpm::FileSource for StackSource {
     }
 }
 
-/// The root folder of a run: the folder just above the first `etc` component of a path
-/// the user named (`deploy/etc/nginx` → `deploy`), when there is one and it is not `/`.
-pub fn root_of(path: &Path) -> Option<PathBuf> {
-    let mut acc = PathBuf::new();
-    for c in path.components() {
-        if c.as_os_str() == "etc" {
-            if acc.as_os_str().is_empty() {
-                return Some(PathBuf::from("."));
-            }
-            if acc == Path::new("/") {
-                return None;
-            }
-            return Some(acc);
-        }
-        acc.push(c);
+/// How many components above an `etc` folder the machine's `/` is: `etc` itself sits at
+/// the top, but `usr/local/etc` (the official PHP images' prefix) and `opt/NAME/etc`
+/// (software installed under /opt) sit deeper.
+fn etc_depth(before: &[Component]) -> usize {
+    let name = |i: usize| before.get(i).map(|c| c.as_os_str());
+    let n = before.len();
+    let usr_local = name(n.wrapping_sub(2)) == Some("usr".as_ref())
+        && name(n.wrapping_sub(1)) == Some("local".as_ref());
+    let opt = name(n.wrapping_sub(2)) == Some("opt".as_ref());
+    if n >= 2 && (usr_local || opt) {
+        2
+    } else {
+        0
     }
-    // A folder that holds `etc/` is a root too.
-    if path.join("etc").is_dir() {
+}
+
+/// The root folder of a run: the folder that stands for `/` above the first `etc`
+/// component of a path the user named (`deploy/etc/nginx` → `deploy`,
+/// `image/usr/local/etc/php-fpm.d` → `image`), when there is one and it is not `/`; or a
+/// named folder that holds `etc/`, `usr/local/etc/` or `opt/`.
+pub fn root_of(path: &Path) -> Option<PathBuf> {
+    let comps: Vec<Component> = path.components().collect();
+    if let Some(at) = comps.iter().position(|c| c.as_os_str() == "etc") {
+        let top = at - etc_depth(&comps[..at]);
+        let acc: PathBuf = comps[..top].iter().collect();
+        if acc.as_os_str().is_empty() {
+            return Some(PathBuf::from("."));
+        }
+        if acc == Path::new("/") {
+            return None;
+        }
+        return Some(acc);
+    }
+    // A folder that holds a machine's folders is a root too.
+    if ["etc", "usr/local/etc", "opt"]
+        .iter()
+        .any(|d| path.join(d).is_dir())
+    {
         return Some(path.to_path_buf());
     }
     None
@@ -360,8 +411,9 @@ pub fn root_of_physical(path: &Path) -> Option<(PathBuf, Anchor)> {
     };
     let physical = std::fs::canonicalize(&dir).ok()?;
     let comps: Vec<Component> = physical.components().collect();
-    let at = comps.iter().position(|c| c.as_os_str() == "etc")?;
-    // `/etc` itself is the machine, not a copy.
+    let etc = comps.iter().position(|c| c.as_os_str() == "etc")?;
+    let at = etc - etc_depth(&comps[..etc]);
+    // `/etc` (or `/usr/local/etc`) itself is the machine, not a copy.
     if at <= 1 {
         return None;
     }
@@ -392,6 +444,19 @@ mod tests {
         assert_eq!(root_of(Path::new("/etc/nginx")), None);
         assert_eq!(root_of(Path::new("etc/nginx")), Some(PathBuf::from(".")));
         assert_eq!(root_of(Path::new("nginx/nginx.conf")), None);
+        assert_eq!(
+            root_of(Path::new("img/usr/local/etc/php-fpm.d/www.conf")),
+            Some(PathBuf::from("img"))
+        );
+        assert_eq!(
+            root_of(Path::new("usr/local/etc")),
+            Some(PathBuf::from("."))
+        );
+        assert_eq!(root_of(Path::new("/usr/local/etc/php-fpm.conf")), None);
+        assert_eq!(
+            root_of(Path::new("w/opt/docker/etc/nginx")),
+            Some(PathBuf::from("w"))
+        );
     }
 
     #[test]
@@ -410,8 +475,23 @@ mod tests {
             s.read(Path::new("/etc/nginx/mime.types")).unwrap(),
             b"types {}\n"
         );
-        // A path missing under the root stays as written.
-        assert_eq!(s.map(Path::new("/etc/hosts")), PathBuf::from("/etc/hosts"));
+        // A path missing under the root is missing: the machine's own file is never read.
+        assert_eq!(s.map(Path::new("/etc/hosts")), root.join("etc/hosts"));
+        assert!(s.read_path(Path::new("/etc/hosts")).is_err());
+        // Unless the profile ships it.
+        s.profile = crate::profile::by_name("debian-12");
+        let t = s.read_path(Path::new("/etc/nginx/fastcgi_params")).unwrap();
+        assert!(t.starts_with(b"\nfastcgi_param"));
+        assert_eq!(
+            s.stock_used(),
+            vec![(
+                root.join("etc/nginx/fastcgi_params"),
+                "/etc/nginx/fastcgi_params"
+            )]
+        );
+        s.live = true;
+        assert!(s.read_path(Path::new("/etc/nginx/proxy_params")).is_err());
+        s.live = false;
         let g = s.glob(Path::new("/etc/nginx/conf.d/*.conf")).unwrap();
         assert_eq!(g, vec![root.join("etc/nginx/conf.d/a.conf")]);
         s.overlay

@@ -39,14 +39,7 @@ pub struct DiskSource;
 
 impl FileSource for DiskSource {
     fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
-        let t = std::fs::read(path)?;
-        if t.len() > u32::MAX as usize {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "file is larger than 4 GiB",
-            ));
-        }
-        Ok(t)
+        crate::source::read_config(path)
     }
 
     fn glob(&self, pattern: &str) -> GlobOutcome {

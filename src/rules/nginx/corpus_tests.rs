@@ -34,7 +34,7 @@ pub(super) fn lint_root(path: &Path) -> (Workspace, Vec<Diagnostic>) {
         }],
         root: None,
         prefix: None,
-        anchor: None,
+        ..Plan::default()
     };
     let mut source = StackSource::new(None);
     let ws = Workspace::load(&plan, &mut source);

@@ -26,7 +26,7 @@ fn run(rule: &str, text: &str) -> (Vec<Diagnostic>, String) {
         }],
         root: None,
         prefix: None,
-        anchor: None,
+        ..Plan::default()
     };
     let ws = Workspace::load(&plan, &mut StackSource::new(None));
     let config = Config {
@@ -135,7 +135,7 @@ fn timeout_minimum_is_configurable() {
         }],
         root: None,
         prefix: None,
-        anchor: None,
+        ..Plan::default()
     };
     let ws = Workspace::load(&plan, &mut StackSource::new(None));
     let d = lint(&ws, &config);

@@ -151,11 +151,15 @@ impl Rule for UnknownZone {
                 );
                 continue;
             }
+            // A fragment no configuration includes is linted alone: a zone declared in
+            // any configuration of the run (its main file, another fragment) counts.
+            let lone = model.block(crate::model::nginx::BlockId(*main)).kind
+                != crate::model::nginx::BlockKind::Main;
             if z.declares
                 || refs
                     .iter()
-                    .filter(same_name)
-                    .any(|r| r.2.declares && r.2.tag == z.tag)
+                    .filter(|r| lone || same_name(r))
+                    .any(|r| r.2.declares && r.2.tag == z.tag && r.2.name == z.name)
             {
                 continue;
             }

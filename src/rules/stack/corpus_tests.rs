@@ -48,7 +48,7 @@ fn lint_one(
         }],
         root: None,
         prefix: None,
-        anchor: None,
+        ..Plan::default()
     };
     let mut source = StackSource::new(None);
     redirect_includes(&mut source, &corpus.join(rel));

@@ -107,14 +107,14 @@ impl FsSource {
                         .map(|fd| (dir.to_path_buf(), fd));
                 }
                 if let Some((_, fd)) = &self.folder {
-                    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+                    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
                     if let Ok(file) = rustix::fs::openat(fd, name, flags, Mode::empty()) {
                         return Ok(std::fs::File::from(file));
                     }
                 }
             }
         }
-        std::fs::File::open(path)
+        crate::source::open_config(path)
     }
 
     /// The file for `path`: the one opened ahead when there is one, else a new one.
@@ -123,7 +123,7 @@ impl FsSource {
         let found = self.ready.iter().position(|(p, _)| p == path);
         let file = match found.and_then(|i| self.ready.remove(i)) {
             Some((_, file)) => file,
-            None => std::fs::File::open(path)?,
+            None => crate::source::open_config(path)?,
         };
         self.fill();
         Ok(file)
@@ -132,7 +132,7 @@ impl FsSource {
 
 impl FileSource for FsSource {
     fn check(&mut self, path: &Path) -> io::Result<()> {
-        std::fs::File::open(path).map(|_| ())
+        crate::source::check_readable(&crate::source::open_config(path)?).map(|_| ())
     }
 
     fn read(&mut self, path: &Path) -> io::Result<Vec<u8>> {

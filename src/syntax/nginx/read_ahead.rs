@@ -13,7 +13,7 @@
 
 use super::{parse, NginxTree};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -31,7 +31,7 @@ pub struct PlainOpen;
 
 impl SharedOpen for PlainOpen {
     fn open(&self, path: &Path) -> io::Result<File> {
-        File::open(path)
+        crate::source::open_config(path)
     }
 }
 
@@ -444,23 +444,15 @@ impl Parsing {
 
 /// Read a whole file into `scratch` and copy it out at its exact size (the texts a run
 /// keeps hold no spare capacity).
-pub(crate) fn read_exact_size(mut file: File, scratch: &mut Vec<u8>) -> io::Result<Vec<u8>> {
-    scratch.clear();
-    // `take` keeps `read_to_end` from asking the file's size first: one system call
-    // fewer per file, and configuration files are small.
-    (&mut file).take(u64::MAX).read_to_end(scratch)?;
-    let text = scratch.clone();
+/// Only what [`crate::source::check_readable`] allows is read.
+pub(crate) fn read_exact_size(file: File, scratch: &mut Vec<u8>) -> io::Result<Vec<u8>> {
+    let read = crate::source::read_checked(file, scratch);
+    let text = read.map(|()| scratch.clone());
     if scratch.capacity() > 1 << 20 {
         // A huge file read once need not stay allocated for the rest of the run.
         *scratch = Vec::new();
     }
-    if text.len() > u32::MAX as usize {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "file is larger than 4 GiB",
-        ));
-    }
-    Ok(text)
+    text
 }
 
 /// True when the file's first byte can be read without waiting for the device.
