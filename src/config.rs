@@ -24,6 +24,9 @@ pub struct HostFacts {
     pub nginx_user: Option<String>,
     /// True when the stack runs in containers (loopback is per container).
     pub container: Option<bool>,
+    /// The user the PHP-FPM master runs as (`nobody` in images that drop root): pools
+    /// need `user` only when it is root, the default.
+    pub fpm_user: Option<String>,
 }
 
 /// The settings of one run: the config file merged with the command line.
@@ -111,6 +114,7 @@ struct RawHost {
     cpus: Option<u32>,
     nginx_user: Option<String>,
     container: Option<bool>,
+    fpm_user: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -212,6 +216,7 @@ impl Config {
                 cpus: raw.host.cpus,
                 nginx_user: raw.host.nginx_user,
                 container: raw.host.container,
+                fpm_user: raw.host.fpm_user,
             },
             nginx_version: raw.nginx.version,
             profile: raw.profile.map(Spanned::into_inner),

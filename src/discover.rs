@@ -124,7 +124,14 @@ fn walk_dir(
             if !(ft.is_file() || (ft.is_symlink() && path.is_file())) {
                 continue;
             }
-            if let Some(kind) = forced.or_else(|| classify_by_name(&place(&path))) {
+            // nginx's include globs skip dotfiles (`.gitignore` in `sites-enabled/`).
+            if entry.file_name().as_encoded_bytes().starts_with(b".") {
+                continue;
+            }
+            let kind = forced
+                .or_else(|| classify_by_name(&place(&path)))
+                .or_else(|| nginx_by_content(&path));
+            if let Some(kind) = kind {
                 inputs.push(Input {
                     path,
                     kind,
@@ -135,6 +142,17 @@ fn walk_dir(
         // Reverse so the stack pops folders in sorted order.
         stack.extend(subdirs.into_iter().rev());
     }
+}
+
+/// A `.conf` file whose place says nothing is nginx when its content says so (a package's
+/// vhost template under `usr/share/`); ini-like content stays unclaimed, since many other
+/// programs write `key = value` files named `.conf`.
+fn nginx_by_content(path: &Path) -> Option<FileKind> {
+    if path.extension() != Some("conf".as_ref()) {
+        return None;
+    }
+    let text = crate::source::read_config(path).ok()?;
+    (classify_by_content(&text) == Some(FileKind::Nginx)).then_some(FileKind::Nginx)
 }
 
 /// A file's path with its folder written physically (symlinks and `..` resolved), the

@@ -33,6 +33,18 @@ pub fn run(
         return EXIT_FAILURE;
     }
     let forced = args.kind.map(kind_of);
+    if let Some(size) = &args.max_file_size {
+        match crate::config::parse_size(size) {
+            Some(n) => crate::source::set_max_file_size(n),
+            None => {
+                let _ = writeln!(
+                    err,
+                    "error: invalid --max-file-size \"{size}\", expected bytes or a size such as 64M"
+                );
+                return EXIT_FAILURE;
+            }
+        }
+    }
 
     // Inputs: paths from disk, or stdin.
     let mut failed = false;
@@ -119,18 +131,19 @@ pub fn run(
         plan.inputs.extend(inputs);
     }
 
-    if let Some(size) = &args.max_file_size {
-        match crate::config::parse_size(size) {
-            Some(n) => crate::source::set_max_file_size(n),
-            None => {
-                let _ = writeln!(
-                    err,
-                    "error: invalid --max-file-size \"{size}\", expected bytes or a size such as 64M"
-                );
-                return EXIT_FAILURE;
-            }
+    if plan.inputs.is_empty() {
+        // Nothing was checked: never a success, never a report that could read as one.
+        if !failed {
+            let names: Vec<String> = disk.iter().map(|p| p.display().to_string()).collect();
+            let _ = writeln!(
+                err,
+                "error: no configuration files found in {} (name a file with --kind to lint it anyway)",
+                names.join(", ")
+            );
         }
+        return EXIT_FAILURE;
     }
+    plan.fpm_master_not_root = config.host.fpm_user.as_deref().is_some_and(|u| u != "root");
     let chosen = choose_profile(args, &config, &plan, &disk);
     plan.profile = chosen.and_then(|(p, _)| p);
     plan.live = plan.root.is_none() && !disk.is_empty() && disk.iter().all(|p| is_live(p));
@@ -236,7 +249,9 @@ pub fn run(
     }
 
     let rules: Vec<RuleMeta> = crate::rules::registry().iter().map(|r| *r.meta()).collect();
+    let unread = ws.errors.len() + usize::from(failed && ws.errors.is_empty());
     let context = RunContext {
+        unread,
         profile: plan.profile.map(|p| p.name),
         profile_chosen: chosen.map(|(_, c)| c),
         root: plan.root.as_ref().map(|r| r.display().to_string()),

@@ -1,13 +1,9 @@
-//! End-to-end tests: the built `gatelint` binary run the way users run it, from a shell
-//! in some folder, on copies of the trees in `testdata/stacks/`.
+//! Every way of naming a tree gives the same findings and the same diff; the README's
+//! configuration example is accepted.
 
+use crate::gatelint;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The binary under test.
-fn gatelint() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_gatelint"))
-}
 
 /// Copy `from` into `to` (files, folders and symlinks as they are).
 fn copy_tree(from: &Path, to: &Path) {
@@ -222,7 +218,7 @@ fn same_under_every_name(tree_src: &Path) {
 
 #[test]
 fn every_bundled_stack_gives_the_same_findings_however_it_is_named() {
-    let stacks = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/stacks");
+    let stacks = crate::top().join("testdata/stacks");
     let mut n = 0;
     for entry in std::fs::read_dir(&stacks).expect("stacks") {
         let entry = entry.unwrap();
@@ -268,4 +264,55 @@ fn a_file_reached_through_a_symlink_is_linted_once_at_the_enabled_path() {
         lines[0].starts_with("sites-enabled/site:4:20: error[proxy-pass-invalid-url]"),
         "{text}"
     );
+}
+
+/// The fenced blocks of `lang` in the README.
+fn readme_blocks(lang: &str) -> Vec<String> {
+    let readme = std::fs::read_to_string(crate::top().join("README.md")).unwrap();
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in readme.lines() {
+        match &mut cur {
+            None if line.trim_start() == format!("```{lang}") => cur = Some(String::new()),
+            Some(b) if line.trim_start() == "```" => {
+                out.push(std::mem::take(b));
+                cur = None;
+            }
+            Some(b) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_readme_configuration_example_is_accepted() {
+    let blocks = readme_blocks("toml");
+    assert!(!blocks.is_empty(), "the README has a toml example");
+    let example = crate::top().join("testdata/stacks/example");
+    for b in blocks {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("gatelint.toml");
+        std::fs::write(&cfg, &b).unwrap();
+        let out = gatelint()
+            .args(["check", "--format", "short", "--config"])
+            .arg(&cfg)
+            .arg(&example)
+            .output()
+            .unwrap();
+        assert_ne!(
+            out.status.code(),
+            Some(2),
+            "{b}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -97,6 +97,17 @@ pub(super) fn write(report: &Report, out: &mut dyn Write, color: bool) -> io::Re
 /// The last line: counts of each severity and of fixes.
 fn summary_line(report: &Report) -> String {
     let s = report.summary();
+    let unread = report.context.map_or(0, |c| c.unread);
+    if unread > 0 {
+        return format!(
+            "{}, {}, {} in {}; {} could not be read (see above)",
+            plural(s.errors, "error", "errors"),
+            plural(s.warnings, "warning", "warnings"),
+            plural(s.infos, "info", "infos"),
+            plural(s.files, "file", "files"),
+            plural(unread, "input", "inputs"),
+        );
+    }
     if s.errors + s.warnings + s.infos == 0 {
         return format!("no problems found in {}", plural(s.files, "file", "files"));
     }

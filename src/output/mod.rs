@@ -63,6 +63,10 @@ pub struct RunContext {
     pub root: Option<String>,
     /// The stock files read in place of files the tree lacks.
     pub stock_files: Vec<StockUse>,
+    /// Inputs that could not be read (their errors went to stderr): a report with any is
+    /// never a clean one.
+    #[serde(skip)]
+    pub unread: usize,
 }
 
 /// One stock file a run read.

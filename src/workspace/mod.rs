@@ -53,6 +53,8 @@ pub struct Plan {
     pub profile: Option<&'static crate::profile::Profile>,
     /// True when the inputs are the machine's own folders (no stock file stands in).
     pub live: bool,
+    /// False when the PHP-FPM masters run as another user than root (`[host] fpm-user`).
+    pub fpm_master_not_root: bool,
 }
 
 impl Plan {
@@ -137,7 +139,7 @@ impl Workspace {
             .iter()
             .filter(|i| i.kind != FileKind::Nginx)
             .collect();
-        php_load::load_php_side(&mut ws, source, &php);
+        php_load::load_php_side(&mut ws, source, &php, !plan.fpm_master_not_root);
         for (path, stock) in source.stock_used() {
             if let Some(id) = ws.files.find(&path) {
                 ws.stock.push((id, stock));

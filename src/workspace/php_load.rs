@@ -13,7 +13,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Load every FPM and php.ini input of the run.
-pub fn load_php_side(ws: &mut Workspace, source: &StackSource, inputs: &[&Input]) {
+/// `master_is_root`: the FPM masters run as root, so every pool needs `user`.
+pub fn load_php_side(
+    ws: &mut Workspace,
+    source: &StackSource,
+    inputs: &[&Input],
+    master_is_root: bool,
+) {
     let fpm_inputs: Vec<&Input> = inputs
         .iter()
         .copied()
@@ -46,7 +52,10 @@ pub fn load_php_side(ws: &mut Workspace, source: &StackSource, inputs: &[&Input]
                 continue;
             }
         };
-        let mut options = FpmOptions::default();
+        let mut options = FpmOptions {
+            master_is_root,
+            ..FpmOptions::default()
+        };
         if !has_section(&text) {
             options.initial_pool = Some("www".into());
         }

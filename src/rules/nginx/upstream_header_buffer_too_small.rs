@@ -76,8 +76,12 @@ impl Rule for UpstreamHeaderBufferTooSmall {
                 }
                 s
             };
+            // A script's own name (`authorize.php`, Drupal's update manager) says what the
+            // script does, not that an identity provider's flow passes through.
             let auth = words
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+                .filter(|w| !w.ends_with(".php"))
+                .flat_map(|w| w.split('.'))
                 .any(|w| patterns.iter().any(|p| p == w));
             let (want, why) = if size < min {
                 (min, format!("below {}", format_size(min)))

@@ -1,0 +1,20 @@
+//! End-to-end tests: the built `gatelint` binary run the way users run it, from a shell
+//! in some folder: on copies of the trees in `testdata/stacks/` (every way of naming a
+//! tree), on the real-world configuration sets of `testdata/realworld/`, and on the
+//! README's examples.
+
+mod journeys;
+mod realworld;
+
+use std::path::Path;
+use std::process::Command;
+
+/// The binary under test.
+pub fn gatelint() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_gatelint"))
+}
+
+/// The repository's top folder.
+pub fn top() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
