@@ -95,10 +95,21 @@ pub struct LineCol {
     pub offset: u32,
 }
 
+/// How far apart the column marks inside a long line are, in bytes.
+const MARK_STRIDE: usize = 1024;
+
 /// Start offsets of every line of a text, built once per file.
+///
+/// Inside lines longer than [`MARK_STRIDE`] it also keeps marks (an offset and the column
+/// there), so a column is counted from the nearest mark instead of from the line's start:
+/// a file written on one line costs the same per position as one written on many. Marks sit
+/// on ASCII bytes, where a lossy UTF-8 decode starts afresh, so counting in two pieces gives
+/// the count of the whole.
 #[derive(Clone, Debug, Default)]
 pub struct LineIndex {
     starts: Vec<u32>,
+    /// (offset, 0-based column) inside long lines, ascending.
+    marks: Vec<(u32, u32)>,
 }
 
 impl LineIndex {
@@ -111,7 +122,26 @@ impl LineIndex {
                 starts.push(i as u32 + 1);
             }
         }
-        LineIndex { starts }
+        let mut marks = Vec::new();
+        for (i, &s) in starts.iter().enumerate() {
+            let s = s as usize;
+            let e = starts.get(i + 1).map_or(text.len(), |&n| n as usize);
+            if e - s <= MARK_STRIDE {
+                continue;
+            }
+            let (mut last, mut col, mut at) = (s, 0usize, s + MARK_STRIDE);
+            while at < e {
+                if text[at] < 0x80 {
+                    col += count_scalars(&text[last..at]);
+                    marks.push((at as u32, col as u32));
+                    last = at;
+                    at += MARK_STRIDE;
+                } else {
+                    at += 1;
+                }
+            }
+        }
+        LineIndex { starts, marks }
     }
 
     /// Number of lines (a text without a final newline still counts its last line).
@@ -136,8 +166,19 @@ impl LineIndex {
     pub fn line_col(&self, text: &[u8], offset: u32) -> LineCol {
         let offset = offset.min(text.len() as u32);
         let line = self.line_of(offset);
-        let start = self.starts[line] as usize;
-        let column = count_scalars(&text[start..offset as usize]) + 1;
+        let start = self.starts[line];
+        let (base, base_col) = match self.marks.partition_point(|m| m.0 <= offset) {
+            0 => (start, 0),
+            k if self.marks[k - 1].0 >= start => self.marks[k - 1],
+            _ => (start, 0),
+        };
+        let piece = &text[base as usize..offset as usize];
+        let n = if piece.is_ascii() {
+            piece.len()
+        } else {
+            count_scalars(piece)
+        };
+        let column = base_col as usize + n + 1;
         LineCol {
             line: line as u32 + 1,
             column: column as u32,
@@ -467,6 +508,29 @@ mod tests {
         assert_eq!((lc.line, lc.column, lc.offset), (2, 3, 6));
         let end = idx.line_col(text, 100);
         assert_eq!((end.line, end.column), (3, 1));
+    }
+
+    #[test]
+    fn columns_in_long_lines_count_from_marks_as_from_the_line_start() {
+        // Long lines of ASCII, multi-byte characters, invalid and cut sequences.
+        let mut text = Vec::new();
+        for i in 0..6000u32 {
+            match i % 7 {
+                0 => text.extend_from_slice("é".as_bytes()),
+                1 => text.push(0xff),
+                2 => text.extend_from_slice(&[0xe2, 0x82]),
+                3 if i % 1500 == 3 => text.push(b'\n'),
+                _ => text.push(b'a' + (i % 26) as u8),
+            }
+        }
+        let idx = LineIndex::new(&text);
+        assert!(!idx.marks.is_empty());
+        for offset in (0..text.len() as u32).step_by(37) {
+            let lc = idx.line_col(&text, offset);
+            let start = idx.line_start(lc.line as usize - 1) as usize;
+            let want = count_scalars(&text[start..offset as usize]) + 1;
+            assert_eq!(lc.column as usize, want, "at {offset}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! tree), on the real-world configuration sets of `testdata/realworld/`, and on the
 //! README's examples.
 
+mod hostile;
 mod journeys;
 mod realworld;
 

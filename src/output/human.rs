@@ -165,6 +165,37 @@ impl SourceCode for Snippet {
         } else {
             text.len()
         };
+        let (mut window_start, mut window_end, mut window_first) =
+            (window_start, window_end, window_first);
+        let mut end = end;
+        // A line of thousands of bytes (a minified configuration) is shown as a piece
+        // around the span: miette would print the whole line for every finding, and
+        // cannot draw a label past its 65 535th column.
+        if window_end - window_start > LONG_WINDOW {
+            let floor = |mut i: usize| {
+                while !text.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let line_end = if last + 1 < lines.line_count() {
+                lines.line_start(last + 1) as usize
+            } else {
+                text.len()
+            };
+            window_first = first;
+            window_start = floor(
+                start
+                    .saturating_sub(PIECE_AROUND)
+                    .max(lines.line_start(first) as usize),
+            );
+            window_end = floor(
+                (end.max(start) + PIECE_AROUND)
+                    .min(start + 4 * PIECE_AROUND)
+                    .min(line_end),
+            );
+            end = end.min(window_end).max(start);
+        }
         let window = &text[window_start..window_end];
         let inner_span = SourceSpan::new((start - window_start).into(), end - start);
         let inner = window.read_span(&inner_span, context_lines_before, context_lines_after)?;
@@ -182,6 +213,12 @@ impl SourceCode for Snippet {
         )))
     }
 }
+
+/// The longest source window shown whole, in bytes; past it, a piece around the span.
+const LONG_WINDOW: usize = 4096;
+
+/// How many bytes of a long line are shown before (and after) a span.
+const PIECE_AROUND: usize = 120;
 
 /// The texts of the files as miette reads them, built once per file.
 #[derive(Default)]

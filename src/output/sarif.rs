@@ -7,7 +7,7 @@
 
 use super::{Report, RuleMeta};
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::source::{FileId, TextRange};
+use crate::source::{FileId, LineIndex, TextRange};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -167,17 +167,11 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             });
         }
     }
-    let mut occurrences: HashMap<(&str, String, Vec<u8>), usize> = HashMap::new();
+    let mut prints = Fingerprints::default();
     let results = diagnostics
         .iter()
         .map(|d| {
-            let line = flagged_line(report, d.file, d.range);
-            let path = report.path(d.file);
-            let n = occurrences
-                .entry((d.rule, path.clone(), line.clone()))
-                .or_insert(0);
-            let fingerprint = partial_fingerprint(d.rule, &path, &line, *n);
-            *n += 1;
+            let fingerprint = prints.next(report, d.rule, d.file, d.range);
             result(report, &rules, d, fingerprint)
         })
         .collect();
@@ -307,44 +301,106 @@ fn artifact(report: &Report, file: FileId) -> ArtifactLocation {
 }
 
 /// The line that holds the start of `range`, without surrounding whitespace and line end.
-fn flagged_line(report: &Report, file: FileId, range: TextRange) -> Vec<u8> {
-    let f = report.files.get(file);
-    let index = f.line_index();
-    let start = range.start.min(f.text.len() as u32);
-    let line = index.line_of(start);
+fn flagged_line<'t>(text: &'t [u8], index: &LineIndex, line: usize) -> &'t [u8] {
     let from = index.line_start(line) as usize;
     let to = if line + 1 < index.line_count() {
         index.line_start(line + 1) as usize
     } else {
-        f.text.len()
+        text.len()
     };
-    f.text[from..to].trim_ascii().to_vec()
+    text[from..to].trim_ascii()
+}
+
+/// Fingerprints of a run's results, each flagged line read and hashed once however many
+/// findings it holds, so that a file of one long line costs no more than the same bytes
+/// over many lines.
+#[derive(Default)]
+struct Fingerprints<'r> {
+    /// The id of each flagged line already seen, by file and line number.
+    lines: HashMap<(FileId, usize), usize>,
+    /// The id of each distinct line text, by file: lines of equal text share one.
+    texts: HashMap<(FileId, &'r [u8]), usize>,
+    /// For each rule and line id: the hash state after the line, and how many findings
+    /// have used it.
+    seen: HashMap<(&'static str, usize), (Fnv, usize)>,
+}
+
+impl<'r> Fingerprints<'r> {
+    fn next(
+        &mut self,
+        report: &'r Report,
+        rule: &'static str,
+        file: FileId,
+        range: TextRange,
+    ) -> String {
+        let f = report.files.get(file);
+        let start = range.start.min(f.text.len() as u32);
+        let index = f.line_index();
+        let number = index.line_of(start);
+        let texts = &mut self.texts;
+        let id = *self.lines.entry((file, number)).or_insert_with(|| {
+            let fresh = texts.len();
+            *texts
+                .entry((file, flagged_line(&f.text, index, number)))
+                .or_insert(fresh)
+        });
+        let (state, n) = self.seen.entry((rule, id)).or_insert_with(|| {
+            let line = flagged_line(&f.text, index, number);
+            (
+                Fnv::new()
+                    .with(rule.as_bytes())
+                    .with(report.path(file).as_bytes())
+                    .with(line),
+                0,
+            )
+        });
+        let print = state.finish(n.to_string().as_bytes());
+        *n += 1;
+        print
+    }
+}
+
+/// 64-bit FNV-1a (<http://www.isthe.com/chongo/tech/comp/fnv/>) over fields, each but
+/// the last followed by a NUL. Written here because its value must never change between builds,
+/// which std's hashers do not promise.
+#[derive(Clone, Copy)]
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn with(self, bytes: &[u8]) -> Self {
+        let mut h = self.0;
+        for b in bytes.iter().chain(&[0]) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        Fnv(h)
+    }
+
+    /// The hash after a last field, which (unlike the others) is not followed by a NUL.
+    fn finish(self, last: &[u8]) -> String {
+        let mut h = self.0;
+        for b in last {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
 }
 
 /// A stable identity of a finding for GitHub code scanning, which uses it to follow an
 /// alert across commits: a hash of the rule, the path, the trimmed text of the flagged
 /// line and the finding's index among equal ones. Line numbers are left out on purpose,
 /// so inserting lines above a finding keeps its identity.
-///
-/// The hash is 64-bit FNV-1a (<http://www.isthe.com/chongo/tech/comp/fnv/>), written
-/// here because its value must never change between builds, which std's hashers do not
-/// promise.
 pub fn partial_fingerprint(rule: &str, path: &str, line: &[u8], occurrence: usize) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
-    feed(rule.as_bytes());
-    feed(&[0]);
-    feed(path.as_bytes());
-    feed(&[0]);
-    feed(line);
-    feed(&[0]);
-    feed(occurrence.to_string().as_bytes());
-    format!("{h:016x}")
+    Fnv::new()
+        .with(rule.as_bytes())
+        .with(path.as_bytes())
+        .with(line)
+        .finish(occurrence.to_string().as_bytes())
 }
 
 /// The SARIF `uri` of a path: relative paths stay relative (without `./`), with forward

@@ -24,7 +24,7 @@
 use super::crossplane::{is_plain_json, push_u64};
 use super::include::{walk, FileSource, VisitedFile, WalkOptions};
 use super::tree::DirectiveEnd;
-use crate::source::{count_scalars, LineCol, LineIndex, TextRange};
+use crate::source::{LineCol, LineIndex, TextRange};
 use std::io::{self, Write};
 use std::path::Path;
 
@@ -38,23 +38,8 @@ impl Pos<'_> {
         (self.line_col(r.start), self.line_col(r.end))
     }
 
-    /// [`LineIndex::line_col`], counting an ASCII line prefix by its length (the common
-    /// case, and the one worth not decoding on every range of a large dump).
     fn line_col(&self, offset: u32) -> LineCol {
-        let offset = offset.min(self.text.len() as u32);
-        let line = self.li.line_of(offset);
-        let start = self.li.line_start(line) as usize;
-        let prefix = &self.text[start..offset as usize];
-        let column = if prefix.is_ascii() {
-            prefix.len()
-        } else {
-            count_scalars(prefix)
-        };
-        LineCol {
-            line: line as u32 + 1,
-            column: column as u32 + 1,
-            offset,
-        }
+        self.li.line_col(self.text, offset)
     }
 
     fn range(&self, out: &mut Vec<u8>, r: TextRange) {

@@ -1,0 +1,66 @@
+//! Huge, hostile and failing input: every case is checked completely or refused loudly,
+//! and nothing from such input reaches the reader's terminal raw.
+
+use crate::gatelint;
+use std::path::Path;
+
+/// A folder `nginx/` inside a fresh temporary folder, with `name` holding `text`.
+fn nginx_file(name: &str, text: &[u8]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let folder = dir.path().join("nginx");
+    std::fs::create_dir_all(&folder).expect("mkdir");
+    let path = folder.join(name);
+    std::fs::write(&path, text).expect("write");
+    (dir, path)
+}
+
+fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = gatelint()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("run gatelint");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_finding_far_along_one_long_line_is_placed_and_shown_as_a_piece_of_the_line() {
+    // Thousands of server blocks on one line, then an invalid proxy_pass URL past column 65535
+    // (where miette cannot draw a label).
+    let mut text = b"http { ".to_vec();
+    for i in 0..4000 {
+        text.extend_from_slice(format!("server {{ listen 80; server_name s{i}; }} ").as_bytes());
+    }
+    let column = text.len() + 1 + "server { location / { proxy_pass ".len();
+    text.extend_from_slice(b"server { location / { proxy_pass foo; } } }\n");
+    let (dir, _) = nginx_file("long.conf", &text);
+
+    let (code, stdout, _) = run(dir.path(), &["check", "nginx/long.conf"]);
+    assert_eq!(code, 1, "{stdout}");
+    let place = format!("nginx/long.conf:1:{column}");
+    assert!(stdout.contains(&place), "no {place} in:\n{stdout}");
+    assert!(stdout.contains("proxy_pass foo;"), "{stdout}");
+    let widest = stdout.lines().map(str::len).max().unwrap_or(0);
+    assert!(widest < 400, "a line of {widest} bytes was printed");
+
+    let (_, sarif, _) = run(
+        dir.path(),
+        &["check", "--format", "sarif", "nginx/long.conf"],
+    );
+    let log: serde_json::Value = serde_json::from_str(&sarif).expect("sarif is json");
+    let columns: Vec<u64> = log["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["region"]["startColumn"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(columns.contains(&(column as u64)), "{columns:?}");
+}
