@@ -64,3 +64,69 @@ fn a_finding_far_along_one_long_line_is_placed_and_shown_as_a_piece_of_the_line(
         .collect();
     assert!(columns.contains(&(column as u64)), "{columns:?}");
 }
+
+#[test]
+fn includes_that_multiply_past_the_model_limit_stop_the_run_loudly() {
+    // Each level includes the next twice: 2^24 copies of the last file's directive.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nginx = dir.path().join("nginx");
+    std::fs::create_dir_all(&nginx).expect("mkdir");
+    std::fs::write(
+        nginx.join("nginx.conf"),
+        "events {}\nhttp { include l0.conf; }\n",
+    )
+    .unwrap();
+    for i in 0..24 {
+        let next = format!("include l{}.conf;\n", i + 1);
+        std::fs::write(nginx.join(format!("l{i}.conf")), next.repeat(2)).unwrap();
+    }
+    std::fs::write(
+        nginx.join("l24.conf"),
+        "server { location / { proxy_pass foo; } }\n",
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = run(dir.path(), &["check", "nginx/nginx.conf"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("nginx/nginx.conf: not checked: its includes expand it to"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("no problems"), "{stdout}");
+    assert!(stdout.contains("could not be read or checked"), "{stdout}");
+}
+
+#[test]
+fn an_include_chain_deeper_than_followed_stops_the_run_loudly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nginx = dir.path().join("nginx");
+    std::fs::create_dir_all(&nginx).expect("mkdir");
+    std::fs::write(
+        nginx.join("nginx.conf"),
+        "events {}\nhttp { include d0.conf; }\n",
+    )
+    .unwrap();
+    for i in 0..80 {
+        std::fs::write(
+            nginx.join(format!("d{i}.conf")),
+            format!("include d{}.conf;\n", i + 1),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        nginx.join("d80.conf"),
+        "server { location / { proxy_pass foo; } }\n",
+    )
+    .unwrap();
+
+    let (code, stdout, stderr) = run(dir.path(), &["check", "nginx/nginx.conf"]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("nginx/nginx.conf: not checked: the include at nginx/d"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("is nested more than 64 files deep"),
+        "{stderr}"
+    );
+}

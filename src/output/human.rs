@@ -100,7 +100,7 @@ fn summary_line(report: &Report) -> String {
     let unread = report.context.map_or(0, |c| c.unread);
     if unread > 0 {
         return format!(
-            "{}, {}, {} in {}; {} could not be read (see above)",
+            "{}, {}, {} in {}; {} could not be read or checked (see above)",
             plural(s.errors, "error", "errors"),
             plural(s.warnings, "warning", "warnings"),
             plural(s.infos, "info", "infos"),

@@ -17,7 +17,7 @@ use source::StackSource;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-/// An input that could not be read at all.
+/// An input that could not be read, or not checked at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
     /// The file could not be read.
@@ -27,13 +27,20 @@ pub enum LoadError {
         /// What went wrong.
         message: String,
     },
+    /// The configuration is larger than gatelint models: it was not checked.
+    TooLarge {
+        /// The root file.
+        path: PathBuf,
+        /// Which limit, and by how much.
+        message: String,
+    },
 }
 
 impl LoadError {
     /// The message for the error stream.
     pub fn message(&self) -> &str {
         match self {
-            LoadError::Unreadable { message, .. } => message,
+            LoadError::Unreadable { message, .. } | LoadError::TooLarge { message, .. } => message,
         }
     }
 }
@@ -80,7 +87,7 @@ pub struct Workspace {
     pub kinds: Vec<(FileId, FileKind)>,
     /// The joined model.
     pub stack: Stack,
-    /// Inputs that could not be read.
+    /// Inputs that could not be read or checked.
     pub errors: Vec<LoadError>,
     /// Files with at least one syntax error (never written by `--fix`).
     pub broken: HashSet<FileId>,

@@ -12,9 +12,10 @@ use crate::syntax::nginx::{walk, Children, DirectiveEnd, NginxTree, VisitedFile,
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Expansion stops past this many directives in one model: a file that includes another
-/// twice, which includes another twice, … grows exponentially.
-const MAX_MODEL_DIRECTIVES: usize = 4_000_000;
+/// How many directives a model may hold beyond those its files hold themselves: a file
+/// that includes another twice, which includes another twice, … grows exponentially. A
+/// configuration past it is refused whole, never checked in part.
+const MAX_REPEATED_DIRECTIVES: usize = 4_000_000;
 
 /// Include chains deeper than this are cut (nginx itself has no limit, but such a chain is
 /// almost surely a cycle through different paths to one file).
@@ -151,9 +152,45 @@ fn load_as(
         // Room for the whole expansion at once: growing a list of 100 000 directives
         // step by step copies it again and again, into fresh memory each time.
         let expected = expanded_count(&visited, &result.includes);
-        model.directives.reserve(expected.min(MAX_MODEL_DIRECTIVES));
+        let own: usize = visited
+            .iter()
+            .flatten()
+            .map(|l| l.tree.directive_count())
+            .fold(0, usize::saturating_add);
+        let limit = own.saturating_add(MAX_REPEATED_DIRECTIVES);
         if let Some(Some(root)) = visited.first() {
-            build_model(&mut model, &ws.files, &visited, &targets, root, kind);
+            let built = if expected > limit {
+                Err(Cut::Directives(expected))
+            } else {
+                model.directives.reserve(expected);
+                build_model(&mut model, &ws.files, &visited, &targets, root, kind, limit)
+            };
+            if let Err(cut) = built {
+                let path = ws.files.get(root.file).display_path();
+                let why = match cut {
+                    Cut::Directives(n) => format!(
+                        "its includes expand it to {n} directives, more than the \
+                         {MAX_REPEATED_DIRECTIVES} repeats gatelint models beyond the {own} its \
+                         files hold (a file included many times over)"
+                    ),
+                    Cut::Depth(file, range) => {
+                        let f = ws.files.get(file);
+                        let at = f.line_col(range.start);
+                        format!(
+                            "the include at {}:{}:{} is nested more than \
+                             {MAX_INCLUDE_DEPTH} files deep",
+                            f.display_path(),
+                            at.line,
+                            at.column
+                        )
+                    }
+                };
+                ws.errors.push(LoadError::TooLarge {
+                    path: ws.files.get(root.file).path.clone(),
+                    message: format!("{path}: not checked: {why}"),
+                });
+                model = NginxModel::default();
+            }
         }
         ws.stack.nginx = model;
     }
@@ -197,11 +234,12 @@ fn expanded_count(
             }
             continue;
         }
-        let sum = own(file)
-            + edges[file]
+        let sum = own(file).saturating_add(
+            edges[file]
                 .iter()
                 .map(|&t| total[t].unwrap_or(0))
-                .fold(0usize, usize::saturating_add);
+                .fold(0usize, usize::saturating_add),
+        );
         total[file] = Some(sum);
         on_path[file] = false;
         stack.pop();
@@ -430,8 +468,17 @@ fn chain_holds(links: &[ChainLink], mut at: u32, file: usize) -> bool {
     }
 }
 
+/// Why a model was not built whole.
+enum Cut {
+    /// The expansion makes this many directives, past the limit.
+    Directives(usize),
+    /// An include (in this file, at this range) nests past [`MAX_INCLUDE_DEPTH`].
+    Depth(FileId, crate::source::TextRange),
+}
+
 /// Expand the root file and its includes into a new main block of `model`, without
-/// recursion (any nesting depth is safe).
+/// recursion (any nesting depth is safe). An error, with the model part built, when the
+/// expansion would pass `limit` directives or nest past [`MAX_INCLUDE_DEPTH`].
 fn build_model(
     model: &mut NginxModel,
     files: &Files,
@@ -439,7 +486,8 @@ fn build_model(
     targets: &FastMap<(usize, u32), &[usize]>,
     root: &Loaded,
     kind: BlockKind,
-) {
+    limit: usize,
+) -> Result<(), Cut> {
     let root_text: &[u8] = &files.get(root.file).text;
     let end = root_text.len() as u32;
     let main = model.add_block(kind, None, root.file, 0, end);
@@ -464,8 +512,8 @@ fn build_model(
             stack.pop();
             continue;
         };
-        if model.directives.len() >= MAX_MODEL_DIRECTIVES {
-            break;
+        if model.directives.len() >= limit {
+            return Err(Cut::Directives(limit + 1));
         }
         let loaded = frame.loaded;
         let text = frame.text;
@@ -522,7 +570,7 @@ fn build_model(
                 let chain = stack.last().map_or(0, |f| f.chain);
                 let depth = links[chain as usize].depth;
                 if depth >= MAX_INCLUDE_DEPTH {
-                    continue;
+                    return Err(Cut::Depth(loaded.file, d.span()));
                 }
                 // Push in reverse so the first target is expanded first.
                 for &t in list.iter().rev() {
@@ -554,6 +602,7 @@ fn build_model(
             _ => {}
         }
     }
+    Ok(())
 }
 
 /// What a directive of a file gives every model directive made from it, however often
