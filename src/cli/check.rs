@@ -53,7 +53,6 @@ pub fn run(
         ..Plan::default()
     };
     let mut only: Option<PathBuf> = None;
-    let mut from_dump = false;
     let uses_stdin = args.paths.iter().any(|p| p == Path::new("-"));
     if uses_stdin {
         let mut buf = Vec::new();
@@ -69,7 +68,6 @@ pub fn run(
                 );
                 return EXIT_FAILURE;
             }
-            from_dump = true;
             for (path, text) in discover::split_nginx_t(&buf) {
                 plan.inputs.push(Input {
                     path,
@@ -161,7 +159,11 @@ pub fn run(
     };
     let mut diagnostics;
     if args.fix || args.diff {
-        let outcome = crate::workspace::fix(&mut ws, &plan, &config, level);
+        // A buffer from stdin is the only file such a run may change: it is printed, and
+        // nothing is written to disk.
+        let stdin_path = only.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
+        let within = (uses_stdin && args.fix).then_some(stdin_path.as_path());
+        let outcome = crate::workspace::fix_within(&mut ws, &plan, &config, level, within);
         for e in &outcome.errors {
             let _ = writeln!(err, "{}", e.describe(&ws.files));
         }
@@ -187,21 +189,8 @@ pub fn run(
             return code;
         }
         if uses_stdin {
-            // Files that came from stdin are not written: the buffer's fixed text goes to
-            // stdout (what an editor replaces its buffer with), the findings to stderr.
-            let stdin_path = only.clone().unwrap_or_else(|| PathBuf::from("<stdin>"));
-            let written: Vec<_> = outcome
-                .changed
-                .iter()
-                .filter(|c| ws.files.get(c.file).path != stdin_path && !from_dump)
-                .collect();
-            for c in written {
-                let path = &ws.files.get(c.file).path;
-                if let Err(e) = crate::fix::write_atomic(path, &c.fixed) {
-                    let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
-                    failed = true;
-                }
-            }
+            // Nothing is written: the buffer's fixed text goes to stdout (what an editor
+            // replaces its buffer with), the findings to stderr.
             if let Some(id) = ws.files.find(&stdin_path) {
                 let _ = out.write_all(&ws.files.get(id).text);
             }
@@ -222,25 +211,37 @@ pub fn run(
                 EXIT_OK
             };
         }
-        for (file, e) in outcome.write(&ws.files) {
+        if let Err(errors) = outcome.write(&ws.files) {
+            for (file, e) in errors {
+                let _ = writeln!(
+                    err,
+                    "error: cannot write {}: {e}",
+                    ws.files.get(file).display_path()
+                );
+            }
             let _ = writeln!(
                 err,
-                "error: cannot write {}: {e}",
-                ws.files.get(file).display_path()
+                "error: no file was changed: the fixes are written all together or not at all"
             );
+            // The report is of the files as they still are.
+            for c in &outcome.changed {
+                ws.files.set_text(c.file, c.original.clone());
+            }
             failed = true;
+            diagnostics = lint(&ws, &config);
+        } else {
+            if outcome.applied > 0 {
+                let _ = writeln!(
+                    err,
+                    "fixed {} finding{} in {} file{}",
+                    outcome.applied,
+                    if outcome.applied == 1 { "" } else { "s" },
+                    outcome.changed.len(),
+                    if outcome.changed.len() == 1 { "" } else { "s" }
+                );
+            }
+            diagnostics = outcome.diagnostics;
         }
-        if outcome.applied > 0 {
-            let _ = writeln!(
-                err,
-                "fixed {} finding{} in {} file{}",
-                outcome.applied,
-                if outcome.applied == 1 { "" } else { "s" },
-                outcome.changed.len(),
-                if outcome.changed.len() == 1 { "" } else { "s" }
-            );
-        }
-        diagnostics = outcome.diagnostics;
     } else {
         diagnostics = lint(&ws, &config);
     }

@@ -130,3 +130,138 @@ fn an_include_chain_deeper_than_followed_stops_the_run_loudly() {
         "{stderr}"
     );
 }
+
+/// Every file under `dir` with its bytes, by path relative to it.
+fn snapshot(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read_dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A copy of the example stack in a fresh temporary folder.
+fn example_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = dir.path().join("example");
+    crate::journeys::copy_tree(&crate::top().join("testdata/stacks/example"), &tree);
+    (dir, tree)
+}
+
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+#[test]
+fn a_fix_that_cannot_write_every_file_writes_none_and_claims_nothing() {
+    let (dir, tree) = example_copy();
+    let before = snapshot(&tree);
+    // The PHP side cannot be written: its folders are read-only for the user who runs the
+    // fix. Root may write anywhere, so as root the fix runs as `nobody`, who owns the nginx
+    // side only.
+    let root = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+        == "0";
+    let mut command = if root {
+        chmod(dir.path(), 0o755);
+        let status = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(tree.join("etc/nginx"))
+            .status()
+            .expect("chown");
+        assert!(status.success());
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_gatelint"),
+        ]);
+        c
+    } else {
+        gatelint()
+    };
+    for d in [
+        "etc/php/8.2/fpm/pool.d",
+        "etc/php/8.2/fpm",
+        "etc/php/8.2",
+        "etc/php",
+    ] {
+        chmod(&tree.join(d), 0o555);
+    }
+    let out = command
+        .current_dir(&tree)
+        .args(["check", "--fix", "--unsafe-fixes", "--format", "short", "."])
+        .output()
+        .expect("run gatelint");
+    for d in [
+        "etc/php",
+        "etc/php/8.2",
+        "etc/php/8.2/fpm",
+        "etc/php/8.2/fpm/pool.d",
+    ] {
+        chmod(&tree.join(d), 0o755);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("error: cannot write etc/php/8.2/fpm/pool.d/www.conf"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: no file was changed"), "{stderr}");
+    assert!(!stderr.contains("fixed "), "{stderr}");
+    // The report is of the files as they are: the findings the fix would have removed.
+    assert!(
+        stdout.contains("error[fpm-pm-start-servers-out-of-range]"),
+        "{stdout}"
+    );
+    assert_eq!(
+        snapshot(&tree),
+        before,
+        "a file was changed or a temporary file left behind"
+    );
+}
+
+#[test]
+fn a_fix_of_a_buffer_from_stdin_prints_it_and_writes_nothing() {
+    let (_dir, tree) = example_copy();
+    let before = snapshot(&tree);
+    let buffer = std::fs::read(tree.join("etc/nginx/sites-enabled/shop.conf")).unwrap();
+    let mut child = gatelint()
+        .current_dir(&tree)
+        .args(["check", "--fix", "--unsafe-fixes", "--stdin-filename"])
+        .arg("etc/nginx/sites-enabled/shop.conf")
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gatelint");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&buffer).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_ne!(out.stdout, buffer, "the buffer was not fixed");
+    assert!(printed.contains("server {"), "{printed}");
+    assert_eq!(snapshot(&tree), before, "a file on disk was changed");
+}

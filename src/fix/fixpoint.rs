@@ -1,7 +1,8 @@
 //! The fix loop: lint, apply the fixes that fit together, re-parse, lint again.
 
 use super::apply::{apply_edits, select_where};
-use super::{unified_diff, write_atomic};
+use super::unified_diff;
+use super::write::{write_all_or_none, Replacement};
 use crate::diagnostic::{Applicability, Diagnostic, Edit, Fix};
 use crate::source::{FileId, Files, SourceFile};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -88,17 +89,24 @@ impl FixOutcome {
         out
     }
 
-    /// Write every changed file to its path with [`write_atomic`]; returns the files that
-    /// could not be written with their errors (the others are written).
-    pub fn write(&self, files: &Files) -> Vec<(FileId, std::io::Error)> {
-        self.changed
+    /// Write every changed file to its path, all or none ([`write_all_or_none`]): on
+    /// failure no file is changed and each cause is returned with its file.
+    pub fn write(&self, files: &Files) -> Result<(), Vec<(FileId, std::io::Error)>> {
+        let items: Vec<Replacement<'_>> = self
+            .changed
             .iter()
-            .filter_map(|c| {
-                write_atomic(&files.get(c.file).path, &c.fixed)
-                    .err()
-                    .map(|e| (c.file, e))
+            .map(|c| Replacement {
+                path: &files.get(c.file).path,
+                original: &c.original,
+                fixed: &c.fixed,
             })
-            .collect()
+            .collect();
+        write_all_or_none(&items).map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|(i, e)| (self.changed[i].file, e))
+                .collect()
+        })
     }
 }
 
@@ -698,7 +706,7 @@ mod tests {
         let mut files = Files::new();
         files.add(SourceFile::read(&p).unwrap());
         let out = fix_to_fixpoint(&mut files, Applicability::Safe, 10, &mut no_x, &no_bang);
-        assert!(out.write(&files).is_empty());
+        assert!(out.write(&files).is_ok());
         assert_eq!(std::fs::read(&p).unwrap(), b"o\n");
     }
 }

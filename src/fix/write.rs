@@ -16,11 +16,31 @@ const MAX_SYMLINKS: usize = 40;
 /// effort: an unprivileged process may not give a file away, and a file system may not
 /// support owners; the write goes on either way.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    stage(path, bytes, None)?.commit()
+}
+
+/// A file's new contents, complete and flushed in a temporary file beside it, not yet in
+/// its place. Dropping it removes the temporary file and leaves the original as it was.
+pub struct Staged {
+    tmp: tempfile::NamedTempFile,
+    target: PathBuf,
+    dir: PathBuf,
+}
+
+/// Stage `bytes` as the new contents of `path` (see [`write_atomic`]). With `expected`,
+/// the file must still hold exactly those bytes: a file changed on disk since it was
+/// read is not overwritten.
+pub fn stage(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> io::Result<Staged> {
     let target = resolve_symlinks(path)?;
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    if let Some(expected) = expected {
+        if fs::read(&target)? != expected {
+            return Err(io::Error::other("it changed on disk since it was read"));
+        }
+    }
     let original = fs::metadata(&target).ok();
     let mut tmp = tempfile::NamedTempFile::new_in(&dir)?;
     tmp.write_all(bytes)?;
@@ -35,12 +55,62 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         }
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(&target).map_err(|e| e.error)?;
-    #[cfg(unix)]
-    {
-        // Make the rename itself durable; not every file system allows syncing a folder.
-        if let Ok(d) = fs::File::open(&dir) {
-            let _ = d.sync_all();
+    Ok(Staged { tmp, target, dir })
+}
+
+impl Staged {
+    /// Put the new contents in place with one rename.
+    pub fn commit(self) -> io::Result<()> {
+        self.tmp.persist(&self.target).map_err(|e| e.error)?;
+        #[cfg(unix)]
+        {
+            // Make the rename itself durable; not every file system allows syncing a folder.
+            if let Ok(d) = fs::File::open(&self.dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One file of a [`write_all_or_none`]: where, the text it held when read, the new text.
+pub struct Replacement<'a> {
+    /// The file's path.
+    pub path: &'a Path,
+    /// Its contents when it was read.
+    pub original: &'a [u8],
+    /// Its new contents.
+    pub fixed: &'a [u8],
+}
+
+/// Write every replacement or none: each new text is staged first (temporary file written,
+/// flushed, permissions set, original unchanged on disk); only when all are staged are
+/// they renamed into place. On any failure nothing is changed and the errors are returned
+/// by index. A rename that fails after others succeeded (the folder changed under the
+/// run) puts the renamed files' original texts back before returning.
+pub fn write_all_or_none(items: &[Replacement<'_>]) -> Result<(), Vec<(usize, io::Error)>> {
+    let mut staged = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, r) in items.iter().enumerate() {
+        match stage(r.path, r.fixed, Some(r.original)) {
+            Ok(s) => staged.push(s),
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    if !errors.is_empty() {
+        // Dropping the staged files removes their temporary files.
+        return Err(errors);
+    }
+    for (i, s) in staged.into_iter().enumerate() {
+        if let Err(e) = s.commit() {
+            errors.push((i, e));
+            for (j, done) in items.iter().enumerate().take(i) {
+                if let Err(e) = write_atomic(done.path, done.original) {
+                    errors.push((j, io::Error::other(format!("could not be put back: {e}"))));
+                }
+            }
+            // The rest stay staged until dropped here, which removes their temporary files.
+            return Err(errors);
         }
     }
     Ok(())
@@ -102,6 +172,43 @@ fn resolve_symlinks(path: &Path) -> io::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_all_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.conf"), dir.path().join("b.conf"));
+        fs::write(&a, b"a\n").unwrap();
+        fs::write(&b, b"b changed by someone else\n").unwrap();
+        let items = [
+            Replacement {
+                path: &a,
+                original: b"a\n",
+                fixed: b"A\n",
+            },
+            Replacement {
+                path: &b,
+                original: b"b\n",
+                fixed: b"B\n",
+            },
+        ];
+        let errors = write_all_or_none(&items).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, 1);
+        assert!(
+            errors[0].1.to_string().contains("changed on disk"),
+            "{}",
+            errors[0].1
+        );
+        // Neither file changed, and no temporary file is left behind.
+        assert_eq!(fs::read(&a).unwrap(), b"a\n");
+        assert_eq!(fs::read(&b).unwrap(), b"b changed by someone else\n");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+
+        fs::write(&b, b"b\n").unwrap();
+        write_all_or_none(&items).unwrap();
+        assert_eq!(fs::read(&a).unwrap(), b"A\n");
+        assert_eq!(fs::read(&b).unwrap(), b"B\n");
+    }
 
     #[test]
     fn replaces_contents() {

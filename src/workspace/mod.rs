@@ -295,6 +295,18 @@ pub fn fix(
     config: &crate::config::Config,
     level: crate::diagnostic::Applicability,
 ) -> crate::fix::FixOutcome {
+    fix_within(ws, plan, config, level, None)
+}
+
+/// [`fix`], changing no file but `only` when it is given (an editor's buffer: the files
+/// around it are read, never changed, so a fix that needs them is not applied).
+pub fn fix_within(
+    ws: &mut Workspace,
+    plan: &Plan,
+    config: &crate::config::Config,
+    level: crate::diagnostic::Applicability,
+    only: Option<&Path>,
+) -> crate::fix::FixOutcome {
     let mut relint = |files: &Files| -> Vec<crate::diagnostic::Diagnostic> {
         let mut src = plan.source();
         for (_, f) in files.iter() {
@@ -316,8 +328,11 @@ pub fn fix(
         .chain(ws.stock.iter().map(|(id, _)| *id))
         .map(|id| ws.files.get(id).path.clone())
         .collect();
+    let only = only.map(Path::to_path_buf);
     let reparses = move |f: &SourceFile| -> bool {
-        !broken.contains(&f.path) && kinds.get(&f.path).is_some_and(|k| parses(*k, f))
+        !matches!(&only, Some(o) if *o != f.path)
+            && !broken.contains(&f.path)
+            && kinds.get(&f.path).is_some_and(|k| parses(*k, f))
     };
     crate::fix::fix_to_fixpoint(
         &mut ws.files,
