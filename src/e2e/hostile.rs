@@ -265,3 +265,46 @@ fn a_fix_of_a_buffer_from_stdin_prints_it_and_writes_nothing() {
     assert!(printed.contains("server {"), "{printed}");
     assert_eq!(snapshot(&tree), before, "a file on disk was changed");
 }
+
+#[test]
+fn crossplane_output_of_a_file_with_a_syntax_error_fails_as_crossplane_does() {
+    let (dir, _) = nginx_file("bad.conf", b"http {\n  server { listen 80;\n");
+    let (code, stdout, _) = run(
+        dir.path(),
+        &[
+            "parse",
+            "--kind",
+            "nginx",
+            "--format",
+            "crossplane",
+            "nginx/bad.conf",
+        ],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+    assert_eq!(v["status"], "failed");
+    assert_eq!(v["config"][0]["status"], "failed");
+    assert_eq!(v["config"][0]["parsed"], serde_json::json!([]));
+    assert_eq!(
+        v["errors"][0]["error"],
+        "unexpected end of file, expecting \"}\" in nginx/bad.conf:3"
+    );
+    assert_eq!(v["errors"][0]["line"], 3);
+}
+
+#[test]
+fn parse_of_a_folder_is_a_clear_error_and_prints_nothing() {
+    let (dir, _) = nginx_file("a.conf", b"events {}\n");
+    for format in ["json", "crossplane"] {
+        let (code, stdout, stderr) = run(
+            dir.path(),
+            &["parse", "--kind", "nginx", "--format", format, "nginx"],
+        );
+        assert_eq!(code, 2, "{stdout}{stderr}");
+        assert_eq!(stdout, "");
+        assert_eq!(
+            stderr.trim(),
+            "error: cannot read nginx: a folder, not a regular file"
+        );
+    }
+}

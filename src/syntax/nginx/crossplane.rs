@@ -225,6 +225,14 @@ fn run_files(
                 if !listed {
                     buf.clear();
                     buf.extend_from_slice(b"[]");
+                    // crossplane reports the syntax error it stopped at.
+                    if let Some(e) = tree.errors.first() {
+                        let line = LineCursor::default().line(&text, e.range.start);
+                        outcome.errors.push(CpError {
+                            message: format!("{} in {}:{line}", e.message, path.display()),
+                            line: Some(line),
+                        });
+                    }
                 }
             }
             Err(e) => {
