@@ -5,7 +5,9 @@ use super::{KindArg, EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK};
 use crate::config::{Config, ConfigError};
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::discover::{self, Input};
-use crate::output::{write_report, OutputFormat, Report, RuleMeta, RunContext, StockUse};
+use crate::output::{
+    escape_controls, write_report, OutputFormat, Report, RuleMeta, RunContext, StockUse,
+};
 use crate::source::{FileKind, SourceFile};
 use crate::workspace::source::{root_of, root_of_physical};
 use crate::workspace::{lint, Plan, Workspace};
@@ -123,7 +125,7 @@ pub fn run(
         }
         let (inputs, errors) = discover::discover(&disk, forced);
         for e in errors {
-            let _ = writeln!(err, "error: {}", e.message);
+            let _ = writeln!(err, "error: {}", escape_controls(&e.message));
             failed = true;
         }
         plan.inputs.extend(inputs);
@@ -148,7 +150,7 @@ pub fn run(
     let mut source = plan.source();
     let mut ws = Workspace::load(&plan, &mut source);
     for e in &ws.errors {
-        let _ = writeln!(err, "error: {}", e.message());
+        let _ = writeln!(err, "error: {}", escape_controls(e.message()));
         failed = true;
     }
 
@@ -216,7 +218,7 @@ pub fn run(
                 let _ = writeln!(
                     err,
                     "error: cannot write {}: {e}",
-                    ws.files.get(file).display_path()
+                    escape_controls(&ws.files.get(file).display_path())
                 );
             }
             let _ = writeln!(

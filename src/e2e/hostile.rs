@@ -308,3 +308,49 @@ fn parse_of_a_folder_is_a_clear_error_and_prints_nothing() {
         );
     }
 }
+
+#[test]
+fn bytes_a_terminal_acts_on_are_printed_as_escapes() {
+    // An OSC sequence that would retitle the terminal, and a BEL, inside a config line.
+    let (dir, _) = nginx_file(
+        "e.conf",
+        b"http {\n  server {\n    location / { proxy_pass f\x1b]0;pwned\x07oo; }\n  }\n}\n",
+    );
+    for format in ["human", "short", "github"] {
+        let out = gatelint()
+            .current_dir(dir.path())
+            .args([
+                "check",
+                "--kind",
+                "nginx",
+                "--format",
+                format,
+                "nginx/e.conf",
+            ])
+            .output()
+            .expect("run gatelint");
+        assert_eq!(out.status.code(), Some(1));
+        let raw = out.stdout.iter().any(|b| *b == 0x1b || *b == 0x07);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!raw, "{format}: raw control bytes in\n{text}");
+        assert!(
+            text.contains(r#"unknown directive "pwned\x07oo""#),
+            "{format}: {text}"
+        );
+    }
+    // The snippet shows the escapes, and the label still lies under the flagged word.
+    let (_, human, _) = run(dir.path(), &["check", "--kind", "nginx", "nginx/e.conf"]);
+    // The second finding (by column) is the unknown directive's.
+    let lines: Vec<&str> = human.lines().collect();
+    let shown = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.contains(r"proxy_pass f\x1b]0;pwned\x07oo;"))
+        .map(|(i, _)| i)
+        .nth(1)
+        .unwrap();
+    let (line, marks) = (lines[shown], lines[shown + 1]);
+    let at = line.find("pwned").unwrap();
+    assert_eq!(marks.find('^'), Some(at), "{human}");
+    assert_eq!(marks.matches('^').count(), r"pwned\x07oo".len(), "{human}");
+}

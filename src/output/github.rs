@@ -17,7 +17,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         let (start, end) = report.span(d.file, d.range);
         let mut props = vec![
-            format!("file={}", escape_property(&report.path(d.file))),
+            format!("file={}", escape_property(&report.shown_path(d.file))),
             format!("line={}", start.line),
         ];
         // Columns mean nothing to GitHub when a range spans lines (ruff drops them too).
@@ -48,7 +48,7 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             out,
             "::{command} {}::{}",
             props.join(","),
-            escape_data(&message)
+            escape_data(&super::escape_controls(&message))
         )?;
     }
     Ok(())

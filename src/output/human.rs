@@ -131,6 +131,59 @@ fn summary_line(report: &Report) -> String {
 struct Text {
     lossy: String,
     lines: LineIndex,
+    /// Where characters a terminal acts on were written as escapes: for each, the offset
+    /// in the file just past it and how many bytes longer `lossy` is from there on.
+    shifts: Vec<(u32, u32)>,
+}
+
+impl Text {
+    /// The text of a file as shown: [`same_length_lossy`], then escapes
+    /// ([`super::escape_controls`]) for what a terminal would act on.
+    fn new(bytes: &[u8]) -> Text {
+        let plain = same_length_lossy(bytes);
+        let mut shifts = Vec::new();
+        let lossy = if plain.chars().any(shown_escaped) {
+            let mut out = String::with_capacity(plain.len() + 16);
+            for (i, c) in plain.char_indices() {
+                if shown_escaped(c) {
+                    super::push_escape(&mut out, c);
+                    let after = (i + c.len_utf8()) as u32;
+                    shifts.push((after, (out.len() - after as usize) as u32));
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        } else {
+            plain
+        };
+        let lines = LineIndex::new(lossy.as_bytes());
+        Text {
+            lossy,
+            lines,
+            shifts,
+        }
+    }
+
+    /// The offset in `lossy` of an offset in the file.
+    fn shown(&self, offset: u32) -> u32 {
+        let n = self.shifts.partition_point(|&(after, _)| after <= offset);
+        offset + n.checked_sub(1).map_or(0, |i| self.shifts[i].1)
+    }
+
+    /// A range of the file as a miette span of `lossy`.
+    fn span(&self, range: TextRange) -> SourceSpan {
+        span(
+            &self.lossy,
+            TextRange::new(self.shown(range.start), self.shown(range.end)),
+        )
+    }
+}
+
+/// Whether the snippet shows `c` as an escape: what [`super::is_hidden`] says, but for
+/// the CR of a CRLF (the only CR [`same_length_lossy`] leaves), which ends the line.
+fn shown_escaped(c: char) -> bool {
+    c != '\r' && super::is_hidden(c)
 }
 
 /// A file as the source of one report, named `path:line:column`.
@@ -235,14 +288,15 @@ impl Sources {
         let text = self
             .texts
             .entry(file)
-            .or_insert_with(|| {
-                let lossy = same_length_lossy(&report.files.get(file).text);
-                let lines = LineIndex::new(lossy.as_bytes());
-                Arc::new(Text { lossy, lines })
-            })
+            .or_insert_with(|| Arc::new(Text::new(&report.files.get(file).text)))
             .clone();
         let (start, _) = report.span(file, range);
-        let name = format!("{}:{}:{}", report.path(file), start.line, start.column);
+        let name = format!(
+            "{}:{}:{}",
+            report.shown_path(file),
+            start.line,
+            start.column
+        );
         Snippet { name, text }
     }
 }
@@ -286,6 +340,11 @@ fn span(text: &str, range: TextRange) -> SourceSpan {
     SourceSpan::new(start.into(), end - start)
 }
 
+/// A message for the terminal (see [`super::escape_controls`]).
+fn escape(s: &str) -> String {
+    super::escape_controls(s).into_owned()
+}
+
 fn miette_severity(s: Severity) -> miette::Severity {
     match s {
         Severity::Error => miette::Severity::Error,
@@ -315,22 +374,19 @@ fn help_text(d: &Diagnostic) -> Option<String> {
 fn render(report: &Report, sources: &mut Sources, d: &Diagnostic) -> Rendered {
     let source = sources.get(report, d.file, d.range);
     let text = source.text.clone();
-    let mut labels = vec![LabeledSpan::new_primary_with_span(
-        None,
-        span(&text.lossy, d.range),
-    )];
+    let mut labels = vec![LabeledSpan::new_primary_with_span(None, text.span(d.range))];
     let mut related = Vec::new();
     for r in &d.related {
         if r.file == d.file {
             labels.push(LabeledSpan::new_with_span(
-                Some(r.message.clone()),
-                span(&text.lossy, r.range),
+                Some(escape(&r.message)),
+                text.span(r.range),
             ));
         } else {
             let other = sources.get(report, r.file, r.range);
-            let other_span = span(&other.text.lossy, r.range);
+            let other_span = other.text.span(r.range);
             related.push(Rendered {
-                message: r.message.clone(),
+                message: escape(&r.message),
                 code: None,
                 severity: miette::Severity::Advice,
                 source: other,
@@ -342,12 +398,12 @@ fn render(report: &Report, sources: &mut Sources, d: &Diagnostic) -> Rendered {
         }
     }
     Rendered {
-        message: d.message.clone(),
+        message: escape(&d.message),
         code: Some(format!("{}[{}]", d.severity, d.rule)),
         severity: miette_severity(d.severity),
         source,
         labels,
-        help: help_text(d),
+        help: help_text(d).map(|h| escape(&h)),
         related,
     }
 }

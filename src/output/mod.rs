@@ -12,6 +12,7 @@ mod short;
 
 use crate::diagnostic::{Applicability, Diagnostic, Severity};
 use crate::source::{FileId, FileKind, Files, LineCol, TextRange};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 pub use json::JSON_SCHEMA_VERSION;
@@ -102,7 +103,7 @@ impl RunContext {
                 names.join(", ")
             ));
         }
-        (!parts.is_empty()).then(|| format!("assumed: {}", parts.join("; ")))
+        (!parts.is_empty()).then(|| format!("assumed: {}", escape_controls(&parts.join("; "))))
     }
 }
 
@@ -169,6 +170,11 @@ impl<'a> Report<'a> {
         self.files.get(file).display_path()
     }
 
+    /// [`Report::path`] for a terminal: see [`escape_controls`].
+    pub(crate) fn shown_path(&self, file: FileId) -> String {
+        escape_controls(&self.path(file)).into_owned()
+    }
+
     /// Start and end of a range as lines and columns.
     pub(crate) fn span(&self, file: FileId, range: TextRange) -> (LineCol, LineCol) {
         let f = self.files.get(file);
@@ -206,3 +212,40 @@ pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether a terminal would act on `c` instead of showing it: control characters other
+/// than tab and line feed (ESC starts the sequences that move the cursor, recolour or
+/// retitle the terminal; BEL rings), and the bidirectional overrides and isolates that
+/// reorder what is shown (<https://trojansource.codes/>).
+pub(crate) fn is_hidden(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// How [`escape_controls`] writes `c`: `\x1b` for ASCII, `\u{202e}` beyond.
+pub(crate) fn push_escape(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    if c.is_ascii() {
+        let _ = write!(out, "\\x{:02x}", c as u32);
+    } else {
+        let _ = write!(out, "\\u{{{:x}}}", c as u32);
+    }
+}
+
+/// `s` with every character a terminal would act on ([`is_hidden`]) written as an escape,
+/// so that text from a configuration (a message quoting it, a file name) cannot rewrite
+/// the reader's terminal. Formats read by programs (JSON, SARIF) escape by their own rules.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_hidden(c) {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}

@@ -9,10 +9,11 @@ pub(super) fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let (start, _) = report.span(d.file, d.range);
         // A message is one line by contract; a newline in one would break line-based tools.
         let message = d.message.replace(['\r', '\n'], " ");
+        let message = super::escape_controls(&message);
         writeln!(
             out,
             "{}:{}:{}: {}[{}] {}",
-            report.path(d.file),
+            report.shown_path(d.file),
             start.line,
             start.column,
             d.severity,
