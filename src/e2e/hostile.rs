@@ -354,3 +354,20 @@ fn bytes_a_terminal_acts_on_are_printed_as_escapes() {
     assert_eq!(marks.find('^'), Some(at), "{human}");
     assert_eq!(marks.matches('^').count(), r"pwned\x07oo".len(), "{human}");
 }
+
+#[test]
+fn an_if_without_its_closing_parenthesis_is_refused_as_nginx_refuses_it() {
+    let (dir, _) = nginx_file(
+        "nginx.conf",
+        b"events {}\nhttp { server { if ($x { return 403; } } }\n",
+    );
+    let (code, stdout, _) = run(
+        dir.path(),
+        &["check", "--format", "short", "nginx/nginx.conf"],
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(
+        stdout.trim(),
+        "nginx/nginx.conf:2:20: error[nginx-invalid-value] invalid condition \"$x\""
+    );
+}

@@ -1,6 +1,6 @@
 //! Values checked by the handlers of a few common directives (not nginx's generic slots),
 //! with nginx's words: `worker_connections`, `worker_processes`, `return`, `location`,
-//! `error_log`, and the bodies of `map` blocks (`ngx_http_map()` in
+//! `error_log`, `if` conditions, and the bodies of `map` blocks (`ngx_http_map()` in
 //! src/http/modules/ngx_http_map_module.c).
 
 use crate::model::nginx::{Directive, NginxModel};
@@ -22,6 +22,7 @@ pub fn has_handler_check(name: &str) -> bool {
         name,
         "return"
             | "location"
+            | "if"
             | "worker_connections"
             | "worker_processes"
             | "add_header"
@@ -49,7 +50,11 @@ pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String
         Context::Server | Context::Location | Context::If | Context::LocationIf
     );
     match d.name.as_ref() {
-        "return" | "location" if !http => None,
+        "return" | "location" | "if" if !http => None,
+        "if" => {
+            let args: Vec<&str> = d.args.iter().map(|a| a.value.as_str()).collect();
+            if_condition_error(&args)
+        }
         "worker_connections" if !is_number(a0) => Some((0, format!("invalid number \"{a0}\""))),
         "worker_processes" if a0 != "auto" && !is_number(a0) => {
             Some((0, "\"worker_processes\" directive invalid value".into()))
@@ -150,6 +155,69 @@ pub fn handler_value_error(d: &Directive, ctx: Context) -> Option<(usize, String
     }
 }
 
+/// What `ngx_http_rewrite_if_condition()` (src/http/modules/ngx_http_rewrite_module.c)
+/// refuses in the arguments of an `if`, with the index of the argument it names. The
+/// parentheses may stand alone or touch the first and last words, as nginx allows.
+pub fn if_condition_error(args: &[&str]) -> Option<(usize, String)> {
+    let invalid = |i: usize, v: &str| Some((i, format!("invalid condition \"{v}\"")));
+    let unexpected = |i: usize, v: &str| Some((i, format!("unexpected \"{v}\" in condition")));
+    // nginx trims the parentheses in place: a word may lose both when it is the only one.
+    let mut words: Vec<&str> = args.to_vec();
+    let first = *words.first()?;
+    if !first.starts_with('(') {
+        return invalid(0, first);
+    }
+    let mut cur = 0;
+    if first.len() == 1 {
+        cur = 1;
+    } else {
+        words[0] = &first[1..];
+    }
+    let mut last = words.len() - 1;
+    let end = words[last];
+    if !end.ends_with(')') {
+        return invalid(last, end);
+    }
+    if end.len() == 1 {
+        if last == 0 {
+            return invalid(0, end);
+        }
+        last -= 1;
+    } else {
+        words[last] = &end[..end.len() - 1];
+    }
+    // nginx reads the word at `cur` even past `last` (`if ( )`); the end check above
+    // guarantees there is one.
+    let Some(&word) = words.get(cur) else {
+        return invalid(last, words[last]);
+    };
+    let b = word.as_bytes();
+    if b.len() > 1 && b[0] == b'$' {
+        if cur != last && cur + 2 != last {
+            return invalid(cur, word);
+        }
+        if cur == last {
+            return None;
+        }
+        let op = words[cur + 1];
+        return (!matches!(op, "=" | "!=" | "~" | "~*" | "!~" | "!~*"))
+            .then(|| unexpected(cur + 1, op))
+            .flatten();
+    }
+    let file_test =
+        (b.len() == 2 && b[0] == b'-') || (b.len() == 3 && b[0] == b'!' && b[1] == b'-');
+    if file_test {
+        if cur + 1 != last {
+            return invalid(cur, word);
+        }
+        let flag = b[b.len() - 1];
+        return (!matches!(flag, b'f' | b'd' | b'e' | b'x'))
+            .then(|| invalid(cur, word))
+            .flatten();
+    }
+    invalid(cur, word)
+}
+
 /// The number of capturing groups in a PCRE pattern (plain and named groups; escapes,
 /// classes and `(?…)` groups skipped).
 pub fn regex_captures(pattern: &str) -> usize {
@@ -241,6 +309,40 @@ mod tests {
 
     fn directive(name: &str, args: &[&str]) -> Directive {
         Directive::for_test(name, args, BlockId(0))
+    }
+
+    #[test]
+    fn if_conditions_are_checked_as_nginx_checks_them() {
+        let ok: &[&[&str]] = &[
+            &["($x)"],
+            &["(", "$x", ")"],
+            &["($request_method", "=", "POST)"],
+            &["(", "$http_user_agent", "~*", "MSIE", ")"],
+            &["($uri", "!~", "^/a)"],
+            &["(!-f", "$request_filename)"],
+            &["(-d", "$request_filename", ")"],
+        ];
+        for a in ok {
+            assert_eq!(if_condition_error(a), None, "{a:?}");
+        }
+        // Each as `nginx -t` words it.
+        let bad: &[(&[&str], usize, &str)] = &[
+            // The case nginx -t words as `invalid condition "$x"` (`if ($x {`).
+            (&["($x"], 0, "invalid condition \"$x\""),
+            (&["$x)"], 0, "invalid condition \"$x)\""),
+            (&["($x", "=)"], 0, "invalid condition \"$x\""),
+            (&["($x", "==", "1)"], 1, "unexpected \"==\" in condition"),
+            (&["(-z", "$f)"], 0, "invalid condition \"-z\""),
+            (&["(-f)"], 0, "invalid condition \"-f\""),
+            (&["(foo)"], 0, "invalid condition \"foo\""),
+            (&["()"], 0, "invalid condition \")\""),
+            (&["($x", "=", "a", "b)"], 0, "invalid condition \"$x\""),
+            (&["(-f", "a", "b)"], 0, "invalid condition \"-f\""),
+            (&["(", ")"], 1, "invalid condition \")\""),
+        ];
+        for (a, i, msg) in bad {
+            assert_eq!(if_condition_error(a), Some((*i, msg.to_string())), "{a:?}");
+        }
     }
 
     #[test]
