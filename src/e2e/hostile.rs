@@ -371,3 +371,119 @@ fn an_if_without_its_closing_parenthesis_is_refused_as_nginx_refuses_it() {
         "nginx/nginx.conf:2:20: error[nginx-invalid-value] invalid condition \"$x\""
     );
 }
+
+/// Run `gatelint` in `cwd`, failing the test if it has not finished within a minute
+/// (a read that blocks would otherwise hang the suite).
+fn run_bounded(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut child = gatelint()
+        .current_dir(cwd)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run gatelint");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("gatelint {args:?} did not finish");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn an_include_of_proc_or_of_a_file_outside_a_copy_never_prints_its_bytes() {
+    const SECRET: &str = "s3cr3t-value-of-the-environment";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nginx = dir.path().join("etc/nginx");
+    std::fs::create_dir_all(&nginx).unwrap();
+    std::fs::write(
+        nginx.join("nginx.conf"),
+        "events {}\nhttp {\n  include /proc/self/environ;\n  include /etc/passwd;\n}\n",
+    )
+    .unwrap();
+    for format in ["human", "short", "github", "json", "sarif"] {
+        let (code, stdout, stderr) = run_bounded(
+            dir.path(),
+            &["check", "--format", format, "."],
+            &[("GATELINT_TEST_SECRET", SECRET)],
+        );
+        assert_eq!(code, 1, "{format}: {stdout}{stderr}");
+        let all = format!("{stdout}{stderr}");
+        assert!(
+            !all.contains(SECRET),
+            "{format}: the environment was printed:\n{all}"
+        );
+        // /etc/passwd of this machine is not the copy's: it is missing, not read.
+        assert!(
+            !all.contains("root:x:0:0"),
+            "{format}: the host's /etc/passwd was read:\n{all}"
+        );
+        if format == "short" {
+            assert!(
+                stdout.contains("etc/nginx/nginx.conf:3:3: error[include-error]"),
+                "{stdout}"
+            );
+            assert!(stdout.contains("/proc"), "{stdout}");
+            assert!(
+                stdout.contains("etc/nginx/nginx.conf:4:3: error[include-error]"),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fifos_and_devices_are_refused_by_name_without_waiting() {
+    let (dir, _) = nginx_file(
+        "nginx.conf",
+        b"events {}\nhttp { include conf.d/*.conf; }\n",
+    );
+    let conf_d = dir.path().join("nginx/conf.d");
+    std::fs::create_dir_all(&conf_d).unwrap();
+    std::fs::write(
+        conf_d.join("a.conf"),
+        "server { location / { proxy_pass foo; } }\n",
+    )
+    .unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(conf_d.join("pipe.conf"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+
+    let (code, stdout, stderr) = run_bounded(
+        dir.path(),
+        &["check", "--format", "short", "nginx/nginx.conf"],
+        &[],
+    );
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    // The FIFO is named at the include that matched it; the other file is checked.
+    assert!(stdout.contains("nginx/conf.d/pipe.conf"), "{stdout}");
+    assert!(stdout.contains("a FIFO"), "{stdout}");
+    assert!(
+        stdout.contains("nginx/conf.d/a.conf:1:34: error[proxy-pass-invalid-url]"),
+        "{stdout}"
+    );
+
+    // Named directly, with a kind: refused, the run fails.
+    let (code, stdout, stderr) = run_bounded(
+        dir.path(),
+        &["check", "--kind", "nginx", "nginx/conf.d/pipe.conf"],
+        &[],
+    );
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("a FIFO"), "{stderr}");
+    let (code, stdout, stderr) =
+        run_bounded(dir.path(), &["check", "--kind", "nginx", "/dev/zero"], &[]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    assert!(stderr.contains("a device"), "{stderr}");
+}
