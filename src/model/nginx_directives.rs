@@ -593,7 +593,7 @@ pub fn suggest(name: &str) -> Option<&'static str> {
         5..=11 => 2,
         _ => 3,
     };
-    let lower = name.to_ascii_lowercase();
+    let lower: Vec<char> = name.to_ascii_lowercase().chars().collect();
     let mut best: Option<(usize, bool, &'static str)> = None;
     let mut prev = "";
     for spec in DIRECTIVES {
@@ -616,13 +616,16 @@ pub fn suggest(name: &str) -> Option<&'static str> {
     best.map(|b| b.2)
 }
 
-/// Levenshtein distance over chars, giving up (returning `limit + 1`) once it exceeds `limit`.
-fn edit_distance(a: &str, b: &str, limit: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+/// Levenshtein distance over chars between `a` and a directive name `b` (ASCII, so its
+/// bytes are its chars), giving up (returning `limit + 1`) once it exceeds `limit`. Called
+/// for every name of the table for each unknown directive: it allocates only a row, and
+/// only for names of about the right length.
+fn edit_distance(a: &[char], b: &str, limit: usize) -> usize {
+    debug_assert!(b.is_ascii());
     if a.len().abs_diff(b.len()) > limit {
         return limit + 1;
     }
+    let b: Vec<char> = b.bytes().map(char::from).collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut diag = row[0];
