@@ -230,8 +230,10 @@ impl Rule for ListenInvalid {
     fn check(&self, cx: &Checker<'_>, out: &mut Vec<Diagnostic>) {
         let model: &NginxModel = &cx.stack.nginx;
         // Per http block: address → the listen that made a server its default.
-        let mut defaults: FastMap<(BlockId, &str), DirectiveId> = FastMap::default();
-        let mut seen: FastMap<(BlockId, &str), DirectiveId> = FastMap::default();
+        // Keyed by transport too: `quic` listens on UDP, beside TCP on the same port (as
+        // nginx keys its listening sockets by socket type).
+        let mut defaults: FastMap<(BlockId, &str, bool), DirectiveId> = FastMap::default();
+        let mut seen: FastMap<(BlockId, &str, bool), DirectiveId> = FastMap::default();
         let parsed = listen_addrs(cx);
         let mut args: Vec<&str> = Vec::new();
         for id in http_listens(cx) {
@@ -266,7 +268,8 @@ impl Rule for ListenInvalid {
             };
             let server = d.parent;
             let http = model.block(server).parent.unwrap_or(server);
-            if let Some(prev) = seen.get(&(server, addr)) {
+            let udp = args.iter().skip(1).any(|a| *a == "quic");
+            if let Some(prev) = seen.get(&(server, addr, udp)) {
                 let p = model.directive(*prev);
                 out.push(
                     Diagnostic::new(
@@ -284,7 +287,7 @@ impl Rule for ListenInvalid {
                 );
                 continue;
             }
-            seen.insert((server, addr), id);
+            seen.insert((server, addr, udp), id);
             if !args
                 .iter()
                 .skip(1)
@@ -292,7 +295,7 @@ impl Rule for ListenInvalid {
             {
                 continue;
             }
-            match defaults.get(&(http, addr)) {
+            match defaults.get(&(http, addr, udp)) {
                 Some(prev) => {
                     let p = model.directive(*prev);
                     out.push(
@@ -308,7 +311,7 @@ impl Rule for ListenInvalid {
                     );
                 }
                 None => {
-                    defaults.insert((http, addr), id);
+                    defaults.insert((http, addr, udp), id);
                 }
             }
         }

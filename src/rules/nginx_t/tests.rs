@@ -134,6 +134,17 @@ fn listen_and_names() {
 }
 
 #[test]
+fn quic_listens_on_udp_beside_tcp_on_the_same_port() {
+    // nginx 1.25's HTTP/3 set-up: TCP and UDP sockets on 443, a default server for each.
+    let text = "events {}\nhttp {\n    ssl_certificate a.pem; ssl_certificate_key a.key;\n    server { listen 443 ssl default_server; listen 443 quic reuseport default_server; server_name a; }\n    server { listen 443 ssl; listen 443 quic; server_name b; }\n    server { listen 443 quic; listen 443 quic; server_name c; }\n}\n";
+    let out = lint_str(text);
+    assert_eq!(
+        out,
+        ["6:E nginx-listen-invalid a duplicate listen 0.0.0.0:443"]
+    );
+}
+
+#[test]
 fn locations_upstreams_and_tls() {
     let text = "events {}\nhttp {\n    upstream app { server 127.0.0.1:1; }\n    upstream APP { server 127.0.0.1:2; }\n    server {\n        listen 443 ssl;\n        location /a {}\n        location ^~ /a {}\n        location = /a {}\n        location ~ /a {}\n        location ~ /a {}\n    }\n    server {\n        listen 8443 ssl;\n        ssl_certificate a.pem;\n    }\n}\n";
     let out = lint_str(text);
