@@ -182,7 +182,27 @@ pub fn classify_by_name(path: &Path) -> Option<FileKind> {
     if name.ends_with(".ini") || name.starts_with("php.ini") {
         return Some(FileKind::PhpIni);
     }
+    let nginx_dirs = [
+        "nginx",
+        "sites-enabled",
+        "sites-available",
+        "snippets",
+        "http.d",
+        "stream.d",
+        "vhosts",
+        "vhosts.d",
+        "servers",
+    ];
     if name == "php-fpm.conf" || name.starts_with("php-fpm") && name.ends_with(".conf") {
+        // RHEL's nginx package ships `/etc/nginx/conf.d/php-fpm.conf`: an `upstream`
+        // block naming FPM's socket. Under nginx's folders it is nginx; in a lone
+        // `conf.d/` the content decides.
+        if nginx_dirs.iter().any(|d| under(d)) {
+            return Some(FileKind::Nginx);
+        }
+        if parent == "conf.d" {
+            return None;
+        }
         return Some(FileKind::Fpm);
     }
     if (parent == "pool.d" || parent == "php-fpm.d" || parent == "fpm.d")
@@ -198,17 +218,6 @@ pub fn classify_by_name(path: &Path) -> Option<FileKind> {
     {
         return Some(FileKind::Nginx);
     }
-    let nginx_dirs = [
-        "nginx",
-        "sites-enabled",
-        "sites-available",
-        "snippets",
-        "http.d",
-        "stream.d",
-        "vhosts",
-        "vhosts.d",
-        "servers",
-    ];
     if name.ends_with(".conf") && nginx_dirs.iter().any(|d| under(d)) {
         return Some(FileKind::Nginx);
     }
@@ -337,6 +346,10 @@ mod tests {
             Some(FileKind::Fpm)
         );
         assert_eq!(k("etc/php/8.2/fpm/php-fpm.conf"), Some(FileKind::Fpm));
+        assert_eq!(k("etc/php-fpm.conf"), Some(FileKind::Fpm));
+        // RHEL's nginx package: an upstream block named after FPM.
+        assert_eq!(k("etc/nginx/conf.d/php-fpm.conf"), Some(FileKind::Nginx));
+        assert_eq!(k("deploy/conf.d/php-fpm.conf"), None);
         assert_eq!(k("etc/nginx/nginx.conf"), Some(FileKind::Nginx));
         assert_eq!(k("etc/nginx/sites-enabled/default"), Some(FileKind::Nginx));
         assert_eq!(k("etc/nginx/conf.d/app.conf"), Some(FileKind::Nginx));

@@ -5,6 +5,7 @@
 
 mod hostile;
 mod journeys;
+mod layouts;
 mod realworld;
 
 use std::path::Path;

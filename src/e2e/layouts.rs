@@ -1,0 +1,38 @@
+//! Files as distributions lay them out, read as what they are.
+
+use crate::gatelint;
+use std::path::Path;
+
+fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = gatelint()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("run gatelint");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn rhel_nginx_upstream_file_named_after_fpm_is_read_as_nginx() {
+    // The file RHEL's nginx package ships as /etc/nginx/conf.d/php-fpm.conf.
+    let upstream = "# PHP-FPM FastCGI server\n# network or unix domain socket configuration\n\nupstream php-fpm {\n        server unix:/run/php-fpm/www.sock;\n}\n";
+    for place in ["etc/nginx/conf.d", "deploy/conf.d"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let folder = dir.path().join(place);
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join("php-fpm.conf"), upstream).unwrap();
+        let (code, stdout, stderr) = run(&folder, &["check", "."]);
+        assert_eq!(code, 0, "{place}: {stdout}{stderr}");
+        assert!(
+            stdout.contains("no problems found in 1 file"),
+            "{place}: {stdout}"
+        );
+        let (_, json, _) = run(&folder, &["check", "--format", "json", "."]);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["files"][0]["kind"], "nginx", "{place}: {json}");
+    }
+}
