@@ -36,3 +36,16 @@ fn rhel_nginx_upstream_file_named_after_fpm_is_read_as_nginx() {
         assert_eq!(v["files"][0]["kind"], "nginx", "{place}: {json}");
     }
 }
+
+#[test]
+fn a_stock_debian_host_has_no_finding_of_any_severity() {
+    // `/etc/nginx` and `/etc/php/8.2` as `apt install nginx php8.2-fpm` leaves them: the
+    // CLI's `memory_limit = -1` is the package's, not an edit of the wrong php.ini.
+    let tree = crate::top().join("testdata/realworld/debian-12-stock");
+    let (code, stdout, stderr) = run(&tree, &["check", "."]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.ends_with("no problems found in 52 files\n"),
+        "{stdout}"
+    );
+}

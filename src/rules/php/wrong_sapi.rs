@@ -36,6 +36,13 @@ fn main_path<'a>(files: &'a Files, set: &PhpSet) -> Option<&'a std::path::Path> 
     set.files.first().map(|f| files.get(*f).path.as_path())
 }
 
+/// True for a value the packages ship in the command line's php.ini, which no user
+/// edited: Debian's and Ubuntu's `php8.x-cli` install `cli/php.ini` with
+/// `memory_limit = -1`.
+fn is_cli_stock(key: &str, value: &str) -> bool {
+    key == "memory_limit" && value.trim() == "-1"
+}
+
 /// A comparable size of a limit: `-1`/`0` (unlimited) is the largest.
 fn rank(key: &str, value: &str) -> u64 {
     match key {
@@ -75,7 +82,7 @@ impl Rule for WrongSapiEdited {
                 let Some(f) = fpm.ini.effective(key) else {
                     continue;
                 };
-                if rank(key, &c.value) <= rank(key, &f.value) {
+                if rank(key, &c.value) <= rank(key, &f.value) || is_cli_stock(key, &c.value) {
                     continue;
                 }
                 let Some(file) = c.file else { continue };
