@@ -408,6 +408,14 @@ pub fn read_checked(file: std::fs::File, buf: &mut Vec<u8>) -> std::io::Result<(
             "more than the limit of {cap} bytes (--max-file-size)"
         )));
     }
+    // No configuration holds a NUL byte: such a file is a binary (or UTF-16 text), and
+    // its bytes are not quoted back in a report.
+    if buf.contains(&0) {
+        buf.clear();
+        return Err(refused(
+            "not a configuration file: it holds NUL bytes (a binary, or UTF-16 text)".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -573,6 +581,10 @@ mod tests {
             let e = read_config(&fifo).unwrap_err();
             assert!(e.to_string().contains("a FIFO"), "{e}");
         }
+        let binary = dir.path().join("b.conf");
+        std::fs::write(&binary, b"\x7fELF\x02\x01\x01\x00\x00events {}\n").unwrap();
+        let e = read_config(&binary).unwrap_err();
+        assert!(e.to_string().contains("NUL bytes"), "{e}");
     }
 
     #[test]

@@ -487,3 +487,26 @@ fn fifos_and_devices_are_refused_by_name_without_waiting() {
     assert_eq!(code, 2, "{stdout}{stderr}");
     assert!(stderr.contains("a device"), "{stderr}");
 }
+
+#[test]
+fn a_binary_file_is_reported_by_name_without_its_bytes() {
+    let (dir, _) = nginx_file(
+        "nginx.conf",
+        b"events {}\nhttp { include conf.d/*.conf; }\n",
+    );
+    let conf_d = dir.path().join("nginx/conf.d");
+    std::fs::create_dir_all(&conf_d).unwrap();
+    let mut binary = b"\x7fELF\x02\x01\x01\x00\x00\x00".to_vec();
+    binary.extend_from_slice(b"SECRET-BYTES-OF-A-BINARY server { listen 80; }\n");
+    std::fs::write(conf_d.join("x.conf"), &binary).unwrap();
+    for format in ["human", "short", "json", "sarif", "github"] {
+        let (code, stdout, _) = run(
+            dir.path(),
+            &["check", "--format", format, "nginx/nginx.conf"],
+        );
+        assert_eq!(code, 1, "{format}: {stdout}");
+        assert!(stdout.contains("nginx/conf.d/x.conf"), "{format}: {stdout}");
+        assert!(stdout.contains("NUL bytes"), "{format}: {stdout}");
+        assert!(!stdout.contains("SECRET-BYTES"), "{format}: {stdout}");
+    }
+}
