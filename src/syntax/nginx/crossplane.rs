@@ -227,7 +227,16 @@ fn run_files(
                     buf.extend_from_slice(b"[]");
                     // crossplane reports the syntax error it stopped at.
                     if let Some(e) = tree.errors.first() {
-                        let line = LineCursor::default().line(&text, e.range.start);
+                        // At the end of the file crossplane names the line of the last
+                        // token it read, not the line after it.
+                        let at = if e.range.start as usize >= text.len() {
+                            text.iter()
+                                .rposition(|b| !b.is_ascii_whitespace())
+                                .unwrap_or(0) as u32
+                        } else {
+                            e.range.start
+                        };
+                        let line = LineCursor::default().line(&text, at);
                         outcome.errors.push(CpError {
                             message: format!("{} in {}:{line}", e.message, path.display()),
                             line: Some(line),
