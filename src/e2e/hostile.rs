@@ -189,13 +189,13 @@ fn a_fix_that_cannot_write_every_file_writes_none_and_claims_nothing() {
             .status()
             .expect("chown");
         assert!(status.success());
+        // A copy of the binary that nobody can reach, wherever the build folder is.
+        let bin = dir.path().join("gatelint");
+        std::fs::copy(env!("CARGO_BIN_EXE_gatelint"), &bin).expect("copy the binary");
+        chmod(&bin, 0o755);
         let mut c = std::process::Command::new("setpriv");
-        c.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            env!("CARGO_BIN_EXE_gatelint"),
-        ]);
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin);
         c
     } else {
         gatelint()
