@@ -133,9 +133,11 @@ fn mentions_php(path: &str) -> bool {
 }
 
 /// The bytes of `len` bytes of an argument's value starting at `skip`, when the value is
-/// written without escapes (so value offsets are source offsets).
+/// the source's bytes as they are: written without escapes, and valid UTF-8 (an invalid
+/// byte is three bytes of U+FFFD in the value), so value offsets are source offsets.
 fn path_range(arg: &crate::model::nginx::Arg, skip: usize, len: usize) -> Option<TextRange> {
-    if arg.value.contains('\\') {
+    let quotes = 2 * u32::from(arg.quoted);
+    if arg.value.contains('\\') || arg.value.len() as u32 + quotes != arg.range.len() {
         return None;
     }
     let start = arg.range.start + u32::from(arg.quoted) + skip as u32;

@@ -377,3 +377,39 @@ fn inserted_lines_keep_crlf_and_a_missing_final_newline() {
         "\nlisten.owner = www-data\nlisten.group = www-data\n"
     );
 }
+
+#[test]
+fn a_socket_path_with_invalid_utf8_gets_no_edit_past_its_bytes() {
+    // Found by fuzzing: the value holds U+FFFD (three bytes) for each invalid byte, so
+    // its offsets are not the source's; the fix edit ran past the end of the file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut nginx = php_location("unix:/run/php/php8.1-fpm.sock").into_bytes();
+    let at = nginx.windows(4).position(|w| w == b"php8").unwrap();
+    nginx.splice(at..at, [0xff, 0xfe, 0xfd]);
+    for (p, t) in [
+        (NGINX, nginx),
+        (
+            POOL,
+            pool("www", "/run/php/php8.2-fpm.sock", "").into_bytes(),
+        ),
+    ] {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, t).unwrap();
+    }
+    let (inputs, _) = discover(&[dir.path().to_path_buf()], None);
+    let plan = Plan {
+        inputs,
+        root: Some(dir.path().to_path_buf()),
+        ..Plan::default()
+    };
+    let ws = Workspace::load(&plan, &mut StackSource::new(plan.root.clone()));
+    let config = Config {
+        select: Some(vec!["fpm-socket-path-mismatch".into()]),
+        ..Config::default()
+    };
+    let d = lint(&ws, &config);
+    assert_eq!(d.len(), 1, "{d:?}");
+    // The finding stands; no edit is offered on bytes the value does not mirror.
+    assert!(d[0].fix.is_none(), "{:?}", d[0].fix);
+}
