@@ -1,7 +1,7 @@
 //! Huge, hostile and failing input: every case is checked completely or refused loudly,
 //! and nothing from such input reaches the reader's terminal raw.
 
-use crate::gatelint;
+use crate::{gatelint, run};
 use std::path::Path;
 
 /// A folder `nginx/` inside a fresh temporary folder, with `name` holding `text`.
@@ -12,19 +12,6 @@ fn nginx_file(name: &str, text: &[u8]) -> (tempfile::TempDir, std::path::PathBuf
     let path = folder.join(name);
     std::fs::write(&path, text).expect("write");
     (dir, path)
-}
-
-fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = gatelint()
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("run gatelint");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

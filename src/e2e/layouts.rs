@@ -1,20 +1,6 @@
 //! Files as distributions lay them out, read as what they are.
 
-use crate::gatelint;
-use std::path::Path;
-
-fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = gatelint()
-        .current_dir(cwd)
-        .args(args)
-        .output()
-        .expect("run gatelint");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::run;
 
 #[test]
 fn rhel_nginx_upstream_file_named_after_fpm_is_read_as_nginx() {

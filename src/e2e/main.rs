@@ -16,6 +16,20 @@ pub fn gatelint() -> Command {
     Command::new(env!("CARGO_BIN_EXE_gatelint"))
 }
 
+/// Run the binary in `cwd` with `args`: its exit code, stdout and stderr (lossy).
+pub fn run(cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = gatelint()
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("run gatelint");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// The repository's top folder.
 pub fn top() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -15,4 +15,4 @@ mod write;
 pub use apply::{apply_edits, select_fixes};
 pub use diff::{diff_path, unified_diff};
 pub use fixpoint::{fix_to_fixpoint, ChangedFile, FixError, FixOutcome, DEFAULT_MAX_ROUNDS};
-pub use write::{stage, write_all_or_none, write_atomic, Replacement, Staged};
+pub use write::write_atomic;

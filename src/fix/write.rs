@@ -21,7 +21,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// A file's new contents, complete and flushed in a temporary file beside it, not yet in
 /// its place. Dropping it removes the temporary file and leaves the original as it was.
-pub struct Staged {
+struct Staged {
     tmp: tempfile::NamedTempFile,
     target: PathBuf,
     dir: PathBuf,
@@ -30,7 +30,7 @@ pub struct Staged {
 /// Stage `bytes` as the new contents of `path` (see [`write_atomic`]). With `expected`,
 /// the file must still hold exactly those bytes: a file changed on disk since it was
 /// read is not overwritten.
-pub fn stage(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> io::Result<Staged> {
+fn stage(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> io::Result<Staged> {
     let target = resolve_symlinks(path)?;
     let dir = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -60,7 +60,7 @@ pub fn stage(path: &Path, bytes: &[u8], expected: Option<&[u8]>) -> io::Result<S
 
 impl Staged {
     /// Put the new contents in place with one rename.
-    pub fn commit(self) -> io::Result<()> {
+    fn commit(self) -> io::Result<()> {
         self.tmp.persist(&self.target).map_err(|e| e.error)?;
         #[cfg(unix)]
         {

@@ -207,20 +207,17 @@ impl SourceCode for Snippet {
         let text = self.text.lossy.as_str();
         let lines = &self.text.lines;
         let start = span.offset().min(text.len());
-        let end = (span.offset() + span.len()).clamp(start, text.len());
+        let mut end = (span.offset() + span.len()).clamp(start, text.len());
         let first = lines.line_of(start as u32);
         let last = lines.line_of(end.saturating_sub(1).max(start) as u32);
-        let window_first = first.saturating_sub(context_lines_before);
+        let mut window_first = first.saturating_sub(context_lines_before);
         let window_last = (last + context_lines_after).min(lines.line_count() - 1);
-        let window_start = lines.line_start(window_first) as usize;
-        let window_end = if window_last + 1 < lines.line_count() {
+        let mut window_start = lines.line_start(window_first) as usize;
+        let mut window_end = if window_last + 1 < lines.line_count() {
             lines.line_start(window_last + 1) as usize
         } else {
             text.len()
         };
-        let (mut window_start, mut window_end, mut window_first) =
-            (window_start, window_end, window_first);
-        let mut end = end;
         // A line of thousands of bytes (a minified configuration) is shown as a piece
         // around the span: miette would print the whole line for every finding, and
         // cannot draw a label past its 65 535th column.

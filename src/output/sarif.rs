@@ -361,8 +361,8 @@ impl<'r> Fingerprints<'r> {
 }
 
 /// 64-bit FNV-1a (<http://www.isthe.com/chongo/tech/comp/fnv/>) over fields, each but
-/// the last followed by a NUL. Written here because its value must never change between builds,
-/// which std's hashers do not promise.
+/// the last followed by a NUL. Written here because its value must never change between
+/// builds, which std's hashers do not promise.
 #[derive(Clone, Copy)]
 struct Fnv(u64);
 
@@ -371,23 +371,20 @@ impl Fnv {
         Fnv(0xcbf2_9ce4_8422_2325)
     }
 
+    fn feed(self, bytes: &[u8]) -> Self {
+        Fnv(bytes.iter().fold(self.0, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+        }))
+    }
+
+    /// The hash after a field and its NUL.
     fn with(self, bytes: &[u8]) -> Self {
-        let mut h = self.0;
-        for b in bytes.iter().chain(&[0]) {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        Fnv(h)
+        self.feed(bytes).feed(&[0])
     }
 
     /// The hash after a last field, which (unlike the others) is not followed by a NUL.
     fn finish(self, last: &[u8]) -> String {
-        let mut h = self.0;
-        for b in last {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        format!("{:016x}", self.feed(last).0)
     }
 }
 
